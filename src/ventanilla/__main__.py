@@ -1,0 +1,3 @@
+from ventanilla.cli import main
+
+main()

@@ -1,0 +1,179 @@
+"""API for organisations, sites and memberships — every queryset through the scoping layer."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.db.models import QuerySet
+from drf_spectacular.utils import extend_schema
+from rest_framework import mixins, serializers, viewsets
+from rest_framework.exceptions import PermissionDenied
+from rest_framework.exceptions import ValidationError as ApiValidationError
+from rest_framework.request import Request
+from rest_framework.response import Response
+
+from ventanilla.accounts import services
+from ventanilla.accounts.models import Membership, Organisation, Site, User
+from ventanilla.core.roles import Permission, Role
+from ventanilla.core.scoping import scope_for
+
+
+class OrganisationSerializer(serializers.ModelSerializer):
+    country = serializers.SlugRelatedField(slug_field="pcode", read_only=True)
+
+    class Meta:
+        model = Organisation
+        fields = ["id", "name", "short_name", "kind", "country", "is_active"]
+
+
+class SiteSerializer(serializers.ModelSerializer):
+    area = serializers.SlugRelatedField(
+        slug_field="pcode", queryset=Site._meta.get_field("area").related_model.objects.all(),  # type: ignore[union-attr]
+        required=False, allow_null=True,
+    )
+    organisation = serializers.PrimaryKeyRelatedField(queryset=Organisation.objects.all())
+
+    class Meta:
+        model = Site
+        fields = ["id", "organisation", "name", "kind", "area", "latitude", "longitude", "time_zone", "is_active"]
+
+    def validate_organisation(self, value: Organisation) -> Organisation:
+        user = self.context["request"].user
+        if value.pk not in scope_for(user).organisations(Permission.MANAGE_SITES):
+            raise serializers.ValidationError("You cannot manage sites of this organisation.")
+        return value
+
+
+class ScopedViewSetMixin:
+    """Every viewset reads through `visible_to(request.user)`; nothing else is reachable."""
+
+    model: Any
+    request: Request
+
+    def get_queryset(self) -> QuerySet[Any]:
+        return self.model.objects.visible_to(self.request.user)
+
+
+class OrganisationViewSet(ScopedViewSetMixin, viewsets.ReadOnlyModelViewSet):
+    model = Organisation
+    serializer_class = OrganisationSerializer
+    filterset_fields = ["kind", "is_active"]
+
+    def get_queryset(self) -> QuerySet[Any]:
+        return super().get_queryset().select_related("country")
+
+
+class SiteViewSet(
+    ScopedViewSetMixin,
+    mixins.CreateModelMixin,
+    mixins.UpdateModelMixin,
+    viewsets.ReadOnlyModelViewSet,
+):
+    model = Site
+    serializer_class = SiteSerializer
+    filterset_fields = ["organisation", "kind", "is_active"]
+
+    def get_queryset(self) -> QuerySet[Any]:
+        return super().get_queryset().select_related("area")
+
+    def perform_create(self, serializer: serializers.BaseSerializer) -> None:  # type: ignore[type-arg]
+        site = Site(**serializer.validated_data)
+        serializer.instance = services.save_site(site, by=self.request.user)  # type: ignore[arg-type]
+
+    def perform_update(self, serializer: serializers.BaseSerializer) -> None:  # type: ignore[type-arg]
+        site: Site = serializer.instance  # type: ignore[assignment]
+        if site.organisation_id not in scope_for(self.request.user).organisations(Permission.MANAGE_SITES):
+            raise PermissionDenied
+        data = dict(serializer.validated_data)
+        if data.get("organisation", site.organisation) != site.organisation:
+            raise ApiValidationError({"organisation": ["A site cannot move to another organisation."]})
+        for key, value in data.items():
+            setattr(site, key, value)
+        services.save_site(site, by=self.request.user, changed=data.keys())  # type: ignore[arg-type]
+
+
+class MembershipSerializer(serializers.ModelSerializer):
+    user = serializers.SlugRelatedField(slug_field="username", queryset=User.objects.filter(is_active=True))
+    organisation = serializers.PrimaryKeyRelatedField(queryset=Organisation.objects.all())
+    role = serializers.ChoiceField(choices=Role.choices)
+    sites = serializers.PrimaryKeyRelatedField(many=True, queryset=Site.objects.all(), required=False)
+
+    class Meta:
+        model = Membership
+        fields = ["id", "user", "organisation", "role", "sites", "is_active"]
+
+    def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
+        organisation = attrs.get("organisation") or getattr(self.instance, "organisation", None)
+        request_user = self.context["request"].user
+        if organisation is None or organisation.pk not in scope_for(request_user).organisations(
+            Permission.MANAGE_MEMBERS
+        ):
+            raise ApiValidationError({"organisation": ["You cannot manage members of this organisation."]})
+        if self.instance is not None and attrs.get("organisation", organisation) != self.instance.organisation:
+            raise ApiValidationError({"organisation": ["A membership cannot move to another organisation."]})
+        if self.instance is not None and attrs.get("user", self.instance.user) != self.instance.user:
+            raise ApiValidationError({"user": ["A membership cannot move to another user."]})
+        bad = [s.pk for s in attrs.get("sites", []) if s.organisation_id != organisation.pk]
+        if bad:
+            raise ApiValidationError({"sites": [f"Site {pk} does not belong to this organisation." for pk in bad]})
+        return attrs
+
+
+class MembershipViewSet(
+    ScopedViewSetMixin,
+    mixins.CreateModelMixin,
+    mixins.UpdateModelMixin,
+    viewsets.ReadOnlyModelViewSet,
+):
+    """Administrators manage their organisation's memberships; everyone else sees their own."""
+
+    model = Membership
+    serializer_class = MembershipSerializer
+    filterset_fields = ["organisation", "role", "is_active"]
+
+    def get_queryset(self) -> QuerySet[Any]:
+        return super().get_queryset().select_related("user", "organisation").prefetch_related("sites")
+
+    def perform_create(self, serializer: serializers.BaseSerializer) -> None:  # type: ignore[type-arg]
+        data = serializer.validated_data
+        serializer.instance = services.grant_membership(
+            user=data["user"],
+            organisation=data["organisation"],
+            role=data["role"],
+            sites=data.get("sites", []),
+            by=self.request.user,  # type: ignore[arg-type]
+        )
+
+    def perform_update(self, serializer: serializers.BaseSerializer) -> None:  # type: ignore[type-arg]
+        data = serializer.validated_data
+        try:
+            serializer.instance = services.change_membership(
+                serializer.instance,  # type: ignore[arg-type]
+                by=self.request.user,  # type: ignore[arg-type]
+                role=data.get("role"),
+                sites=data.get("sites"),
+                is_active=data.get("is_active"),
+            )
+        except services.AccessDenied:
+            raise PermissionDenied from None
+        except ValueError as error:
+            raise ApiValidationError({"non_field_errors": [str(error)]}) from None
+
+
+class MeSerializer(serializers.Serializer):  # type: ignore[type-arg]
+    username = serializers.CharField()
+    preferred_language = serializers.CharField()
+    roles = serializers.ListField(child=serializers.DictField())
+
+
+@extend_schema(responses=MeSerializer)
+class MeViewSet(viewsets.ViewSet):
+    """Who am I and what may I do: lets API clients adapt to the caller's roles."""
+
+    def list(self, request: Request) -> Response:
+        scope = scope_for(request.user)
+        roles = [{"organisation": g.organisation_id, "role": g.role, "sites": sorted(g.site_ids)} for g in scope.grants]
+        user = request.user
+        return Response(
+            {"username": user.get_username(), "preferred_language": getattr(user, "preferred_language", "en"), "roles": roles}
+        )

@@ -1,0 +1,306 @@
+"""Changing organisations, sites, memberships and sign-in state — audited, atomic, one place each."""
+
+from __future__ import annotations
+
+import secrets
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import timedelta
+from typing import Any
+
+import pyotp
+from django.conf import settings
+from django.db import transaction
+from django.utils import timezone
+
+from ventanilla.accounts import tasks
+from ventanilla.accounts.models import ApiToken, LoginFailure, Membership, Organisation, RolePolicy, Site, User
+from ventanilla.core import audit, crypto
+from ventanilla.core.models import AuditAction
+from ventanilla.core.roles import Permission, parse_role
+from ventanilla.core.scoping import forget_scope, scope_for
+from ventanilla.core.tasks import enqueue
+
+
+class AccessDenied(Exception):
+    """The actor may not make this change (views map it to 404 or 403, the API to 403)."""
+
+
+class LoginThrottled(Exception):
+    """Too many failed sign-ins for this username or address; wait and try again."""
+
+
+def _require(by: User, permission: Permission, organisation: Organisation) -> None:
+    if organisation.pk not in scope_for(by).organisations(permission):
+        raise AccessDenied(f"Requires {permission} in this organisation.")
+
+
+# --- Organisations and sites ------------------------------------------------------------------------
+
+
+@transaction.atomic
+def create_organisation(*, name: str, kind: str, short_name: str = "", by: User | None = None) -> Organisation:
+    """Set-up step (command line, admin site, demo): an organisation has no members yet to check."""
+    organisation = Organisation.objects.create(name=name, kind=kind, short_name=short_name)
+    audit.record_change(AuditAction.CREATE, organisation, by=by, fields=["name", "kind", "short_name"])
+    return organisation
+
+
+@transaction.atomic
+def save_site(site: Site, *, by: User, changed: Iterable[str] = ()) -> Site:
+    _require(by, Permission.MANAGE_SITES, site.organisation)
+    adding = site._state.adding
+    site.full_clean()
+    site.save()
+    fields = sorted(changed) if changed else ["name", "kind", "area", "latitude", "longitude", "time_zone"]
+    audit.record_change(AuditAction.CREATE if adding else AuditAction.UPDATE, site, by=by, fields=fields)
+    return site
+
+
+# --- Users and memberships --------------------------------------------------------------------------
+
+
+@transaction.atomic
+def create_user(
+    *,
+    username: str,
+    password: str | None,
+    full_name: str = "",
+    email: str = "",
+    phone: str = "",
+    preferred_language: str = "en",
+    by: User | None = None,
+) -> User:
+    user = User.objects.create_user(
+        username,
+        password,
+        full_name=full_name,
+        email=email,
+        phone=phone,
+        preferred_language=preferred_language,
+    )
+    audit.record_change(AuditAction.CREATE, user, by=by, fields=["username", "full_name", "email", "phone"])
+    return user
+
+
+def find_user_by_email(email: str) -> User | None:
+    """Exact match through the blind index: the encrypted column itself cannot be searched."""
+    field = User._meta.get_field("email_index")
+    return User.objects.filter(email_index=field.lookup_value(email)).first()  # type: ignore[attr-defined]
+
+
+@transaction.atomic
+def grant_membership(
+    *,
+    user: User,
+    organisation: Organisation,
+    role: str,
+    sites: Iterable[Site] = (),
+    by: User | None,
+) -> Membership:
+    """Give `user` a role; `by=None` only for set-up commands and the demo (no one to check)."""
+    role = parse_role(role)
+    if by is not None:
+        _require(by, Permission.MANAGE_MEMBERS, organisation)
+    site_list = list(sites)
+    foreign = [s.pk for s in site_list if s.organisation_id != organisation.pk]
+    if foreign:
+        raise ValueError("Sites must belong to the membership's organisation.")
+    membership, created = Membership.objects.get_or_create(user=user, organisation=organisation, role=role)
+    if not created and not membership.is_active:
+        membership.is_active = True
+        membership.save(update_fields=["is_active"])
+    membership.sites.set(site_list)
+    audit.record(
+        AuditAction.ROLE_CHANGE,
+        by=by,
+        obj=membership,
+        detail={"user": user.pk, "role": role, "change": "granted", "sites": [s.pk for s in site_list]},
+    )
+    forget_scope(user)
+    enqueue(tasks.notify_access_changed, membership.pk)
+    return membership
+
+
+@transaction.atomic
+def change_membership(
+    membership: Membership,
+    *,
+    by: User,
+    role: str | None = None,
+    sites: Iterable[Site] | None = None,
+    is_active: bool | None = None,
+) -> Membership:
+    _require(by, Permission.MANAGE_MEMBERS, membership.organisation)
+    membership = Membership.objects.select_for_update().get(pk=membership.pk)
+    detail: dict[str, Any] = {"user": membership.user_id, "change": "changed"}
+    if role is not None and role != membership.role:
+        detail["role_before"], detail["role"] = membership.role, parse_role(role).value
+        membership.role = detail["role"]
+    if is_active is not None and is_active != membership.is_active:
+        if not is_active and membership.user_id == by.pk and membership.role == "administrator":
+            raise ValueError("Administrators cannot remove their own administrator role.")
+        membership.is_active = is_active
+        detail["active"] = is_active
+    membership.save()
+    if sites is not None:
+        site_list = list(sites)
+        if any(s.organisation_id != membership.organisation_id for s in site_list):
+            raise ValueError("Sites must belong to the membership's organisation.")
+        membership.sites.set(site_list)
+        detail["sites"] = [s.pk for s in site_list]
+    audit.record(AuditAction.ROLE_CHANGE, by=by, obj=membership, detail=detail)
+    enqueue(tasks.notify_access_changed, membership.pk)
+    return membership
+
+
+@transaction.atomic
+def set_role_policy(*, organisation: Organisation, role: str, requires_two_factor: bool, by: User) -> RolePolicy:
+    _require(by, Permission.MANAGE_MEMBERS, organisation)
+    policy, _created = RolePolicy.objects.update_or_create(
+        organisation=organisation,
+        role=parse_role(role),
+        defaults={"requires_two_factor": requires_two_factor},
+    )
+    audit.record(
+        AuditAction.UPDATE,
+        by=by,
+        obj=policy,
+        organisation_id=organisation.pk,
+        fields=["requires_two_factor"],
+        detail={"role": role, "requires_two_factor": requires_two_factor},
+    )
+    return policy
+
+
+def two_factor_required(user: User) -> bool:
+    """True when any active role of the user is one its organisation requires two-factor for."""
+    grants = scope_for(user).grants
+    if not grants:
+        return False
+    pairs = {(g.organisation_id, g.role) for g in grants}
+    policies = RolePolicy.objects.filter(
+        organisation_id__in={o for o, _r in pairs}, requires_two_factor=True
+    ).values_list("organisation_id", "role")
+    return any(pair in pairs for pair in policies)
+
+
+# --- Signing in ---------------------------------------------------------------------------------------
+
+
+def _hash(value: str, purpose: str) -> str:
+    return crypto.blind_index(value or "-", purpose=purpose)
+
+
+def check_login_allowed(*, username: str, address: str) -> None:
+    """Refuse before checking the password when this username or address failed too often lately."""
+    since = timezone.now() - timedelta(minutes=settings.LOGIN_FAILURE_WINDOW_MINUTES)
+    recent = LoginFailure.objects.filter(at__gte=since)
+    limit = settings.LOGIN_FAILURE_LIMIT
+    if (
+        recent.filter(username_hash=_hash(username, "login.username")).count() >= limit
+        or recent.filter(address_hash=_hash(address, "login.address")).count() >= limit * 4
+    ):
+        raise LoginThrottled
+
+
+@transaction.atomic
+def record_login_failure(*, username: str, address: str) -> None:
+    username_hash = _hash(username, "login.username")
+    LoginFailure.objects.create(username_hash=username_hash, address_hash=_hash(address, "login.address"))
+    user = User.objects.filter(username=username).first()
+    audit.record(
+        AuditAction.LOGIN_FAILED,
+        object_type="accounts.user" if user else "",
+        object_id=str(user.pk) if user else "",
+        detail={"username_hash": username_hash[:16]},
+    )
+
+
+def record_login(user: User, *, method: str) -> None:
+    LoginFailure.objects.filter(username_hash=_hash(user.username, "login.username")).delete()
+    audit.record(AuditAction.LOGIN, by=user, obj=user, detail={"method": method})
+
+
+def record_logout(user: User) -> None:
+    audit.record(AuditAction.LOGOUT, by=user, obj=user)
+
+
+def purge_login_failures(*, older_than: timedelta = timedelta(days=1)) -> int:
+    deleted, _detail = LoginFailure.objects.filter(at__lt=timezone.now() - older_than).delete()
+    return deleted
+
+
+# --- Two-factor (TOTP) -------------------------------------------------------------------------------
+
+
+@transaction.atomic
+def start_two_factor(user: User) -> str:
+    """A fresh secret, not yet active until confirmed with a code from the authenticator app."""
+    user.totp_secret = pyotp.random_base32()
+    user.totp_confirmed_at = None
+    user.save(update_fields=["totp_secret", "totp_confirmed_at"])
+    return user.totp_secret
+
+
+def provisioning_uri(user: User) -> str:
+    return pyotp.TOTP(user.totp_secret).provisioning_uri(name=user.username, issuer_name="Ventanilla")
+
+
+def verify_totp(user: User, code: str) -> bool:
+    if not user.totp_secret:
+        return False
+    return pyotp.TOTP(user.totp_secret).verify(code.strip().replace(" ", ""), valid_window=1)
+
+
+@transaction.atomic
+def confirm_two_factor(user: User, *, code: str) -> bool:
+    if not verify_totp(user, code):
+        return False
+    user.totp_confirmed_at = timezone.now()
+    user.save(update_fields=["totp_confirmed_at"])
+    audit.record(AuditAction.TWO_FACTOR, by=user, obj=user, detail={"change": "enabled"})
+    return True
+
+
+@transaction.atomic
+def disable_two_factor(user: User, *, by: User) -> None:
+    if two_factor_required(user):
+        raise ValueError("Your role requires two-factor authentication; it cannot be turned off.")
+    user.totp_secret = ""
+    user.totp_confirmed_at = None
+    user.save(update_fields=["totp_secret", "totp_confirmed_at"])
+    audit.record(AuditAction.TWO_FACTOR, by=by, obj=user, detail={"change": "disabled"})
+
+
+# --- API tokens ----------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class IssuedToken:
+    token: ApiToken
+    key: str  # shown once; only its hash is stored
+
+
+@transaction.atomic
+def issue_token(user: User, *, name: str, days: int | None = 90) -> IssuedToken:
+    key = "vt_" + secrets.token_urlsafe(32)
+    token = ApiToken.objects.create(
+        user=user,
+        name=name,
+        prefix=key[3:11],
+        key_hash=ApiToken.hash_key(key),
+        expires_at=timezone.now() + timedelta(days=days) if days else None,
+    )
+    audit.record(AuditAction.TOKEN, by=user, obj=token, detail={"change": "issued"})
+    return IssuedToken(token=token, key=key)
+
+
+@transaction.atomic
+def revoke_token(token: ApiToken, *, by: User) -> ApiToken:
+    if token.user_id != by.pk:
+        raise AccessDenied("Only the owner can revoke a token.")
+    token.revoked_at = timezone.now()
+    token.save(update_fields=["revoked_at"])
+    audit.record(AuditAction.TOKEN, by=by, obj=token, detail={"change": "revoked"})
+    return token

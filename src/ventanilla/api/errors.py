@@ -1,0 +1,51 @@
+"""One error format for the whole API: {"error": {"code", "message", "fields"}}."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.core.exceptions import PermissionDenied
+from django.core.exceptions import ValidationError as DjangoValidationError
+from django.http import Http404
+from rest_framework import exceptions, status
+from rest_framework.response import Response
+from rest_framework.views import exception_handler as drf_exception_handler
+
+
+def _flatten(detail: Any) -> Any:
+    if isinstance(detail, list):
+        return [str(item) for item in detail]
+    if isinstance(detail, dict):
+        return {key: _flatten(value) for key, value in detail.items()}
+    return str(detail)
+
+
+def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | None:
+    if isinstance(exc, DjangoValidationError):
+        exc = exceptions.ValidationError(exc.message_dict if hasattr(exc, "error_dict") else exc.messages)
+    response = drf_exception_handler(exc, context)
+    if response is None:
+        return None
+    code = getattr(exc, "default_code", "error")
+    fields: dict[str, Any] = {}
+    if isinstance(exc, exceptions.ValidationError):
+        message = "The request has invalid fields."
+        detail = _flatten(exc.detail)
+        if isinstance(detail, dict):
+            fields = {key: value for key, value in detail.items() if key != "non_field_errors"}
+            if "non_field_errors" in detail:
+                message = " ".join(detail["non_field_errors"])
+        else:
+            message = " ".join(detail) if isinstance(detail, list) else detail
+    elif isinstance(exc, Http404):
+        code, message = "not_found", "Not found."
+    elif isinstance(exc, PermissionDenied):
+        code, message = "permission_denied", "You do not have permission to do this."
+    else:
+        message = str(getattr(exc, "detail", exc))
+    response.data = {"error": {"code": code, "message": message, "fields": fields}}
+    return response
+
+
+def conflict(message: str) -> Response:
+    return Response({"error": {"code": "conflict", "message": message, "fields": {}}}, status=status.HTTP_409_CONFLICT)

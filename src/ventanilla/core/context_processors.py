@@ -1,0 +1,21 @@
+"""Values every page's shell needs: languages, direction and the navigation the user may see."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.conf import settings
+from django.http import HttpRequest
+from django.utils import translation
+
+from ventanilla.core.roles import Permission
+from ventanilla.core.scoping import scope_for
+
+
+def shell(request: HttpRequest) -> dict[str, Any]:
+    scope = scope_for(getattr(request, "user", None))
+    return {
+        "LANGUAGE_DIRECTION": "rtl" if translation.get_language_bidi() else "ltr",
+        "AVAILABLE_LANGUAGES": settings.LANGUAGES,
+        "can": {permission.value: scope.has(permission) for permission in Permission},
+    }

@@ -1,0 +1,110 @@
+"""Model fields for personal data: encrypted text and the keyed-hash column that makes it findable."""
+
+from __future__ import annotations
+
+import datetime
+from typing import Any
+
+from django.core.exceptions import FieldError
+from django.db import models
+
+from ventanilla.core import crypto
+
+
+class EncryptedTextField(models.TextField):
+    """Text stored as a Fernet token. Only `isnull` can be queried: use a BlindIndexField to find rows."""
+
+    description = "Text encrypted at rest"
+    encrypted = True
+
+    def get_prep_value(self, value: Any) -> Any:
+        if value is None:
+            return None
+        value = self.to_python(value)
+        if value == "" and self.blank:
+            return ""
+        return crypto.encrypt(self.to_text(value))
+
+    def from_db_value(self, value: Any, expression: Any, connection: Any) -> Any:
+        if value is None or value == "":
+            return None if value is None else self.empty_value()
+        return self.from_text(crypto.decrypt(value))
+
+    def get_lookup(self, lookup_name: str) -> Any:
+        if lookup_name != "isnull":
+            raise FieldError(
+                f"{self.model.__name__}.{self.name} is encrypted and cannot be filtered with "
+                f"'{lookup_name}'; filter on its blind index instead."
+            )
+        return super().get_lookup(lookup_name)
+
+    # Subclasses convert between Python values and the text that is encrypted.
+    def to_text(self, value: Any) -> str:
+        return str(value)
+
+    def from_text(self, text: str) -> Any:
+        return text
+
+    def empty_value(self) -> Any:
+        return ""
+
+
+class EncryptedDateField(EncryptedTextField):
+    """A date (for example of birth) encrypted as its ISO text."""
+
+    def to_python(self, value: Any) -> Any:
+        if isinstance(value, str) and value:
+            return datetime.date.fromisoformat(value)
+        return value
+
+    def to_text(self, value: Any) -> str:
+        return value.isoformat()
+
+    def from_text(self, text: str) -> Any:
+        return datetime.date.fromisoformat(text)
+
+    def empty_value(self) -> Any:
+        return None
+
+
+class BlindIndexField(models.CharField):
+    """HMAC of another field's normalised value, filled on every save; blank source gives blank."""
+
+    def __init__(self, *args: Any, source: str = "", purpose: str = "", phone: bool = False, **kwargs: Any):
+        self.source = source
+        self.purpose = purpose
+        self.phone = phone
+        kwargs.setdefault("max_length", 64)
+        kwargs.setdefault("editable", False)
+        kwargs.setdefault("blank", True)
+        kwargs.setdefault("db_index", True)
+        super().__init__(*args, **kwargs)
+
+    def deconstruct(self) -> Any:
+        name, path, args, kwargs = super().deconstruct()
+        kwargs.update({"source": self.source, "purpose": self.purpose})
+        if self.phone:
+            kwargs["phone"] = True
+        for key, default in (("max_length", 64), ("editable", False), ("blank", True), ("db_index", True)):
+            if kwargs.get(key) == default:
+                kwargs.pop(key)
+        return name, path, args, kwargs
+
+    def compute(self, value: Any) -> str:
+        if value in (None, ""):
+            return ""
+        normaliser = crypto.normalise_phone if self.phone else crypto.normalise_text
+        return crypto.blind_index(str(value), purpose=self.purpose, normaliser=normaliser)
+
+    def pre_save(self, model_instance: models.Model, add: bool) -> str:
+        value = self.compute(getattr(model_instance, self.source))
+        setattr(model_instance, self.attname, value)
+        return value
+
+    def lookup_value(self, raw: str) -> str:
+        """The value to filter with: `Model.objects.filter(phone_index=field.lookup_value("+52..."))`."""
+        return self.compute(raw)
+
+
+def encrypted_fields(model: type[models.Model]) -> list[EncryptedTextField]:
+    return [f for f in model._meta.concrete_fields if isinstance(f, EncryptedTextField)]

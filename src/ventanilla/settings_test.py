@@ -1,0 +1,18 @@
+"""Test settings: the production settings plus speed switches only."""
+
+import os
+
+os.environ.setdefault("DEBUG", "true")
+os.environ.setdefault("HTTPS", "false")
+os.environ.setdefault("TASKS_EAGER_PROPAGATES", "true")
+
+from ventanilla.settings import *  # noqa: E402,F403
+from ventanilla.settings import DATABASES, DATA_DIR, STORAGES  # noqa: E402
+
+PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
+STORAGES = {**STORAGES, "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"}}
+WHITENOISE_AUTOREFRESH = True
+if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
+    # A file, not memory: the leak test reads the bytes on disk.
+    DATABASES["default"]["TEST"] = {"NAME": str(DATA_DIR / "test.sqlite3")}

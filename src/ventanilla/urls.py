@@ -1,0 +1,21 @@
+"""Root URLs: staff pages under a language prefix (/en/, /ar/ ...); API, health and static without."""
+
+from django.conf.urls.i18n import i18n_patterns
+from django.contrib import admin
+from django.urls import include, path
+
+from ventanilla.core import views as core_views
+
+urlpatterns = [
+    path("healthz", core_views.healthz, name="healthz"),
+    path("readyz", core_views.readyz, name="readyz"),
+    path("api/", include("ventanilla.api.urls")),
+]
+
+urlpatterns += i18n_patterns(
+    path("admin/", admin.site.urls),
+    path("areas/", include("ventanilla.areas.urls")),
+    path("", include("ventanilla.accounts.urls")),
+    path("", include("ventanilla.core.urls")),
+    prefix_default_language=True,
+)
