@@ -1,0 +1,1 @@
+"""Test support shipped with the package: factories and the shared two-organisation world."""
