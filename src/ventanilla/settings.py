@@ -9,9 +9,13 @@ from __future__ import annotations
 from pathlib import Path
 
 import dj_database_url
+import django_stubs_ext
+from celery.schedules import crontab
 from django.utils.translation import gettext_lazy as _
 
 from ventanilla.core.env import EnvironmentError_, env_bool, env_int, env_list, env_str
+
+django_stubs_ext.monkeypatch()
 
 PACKAGE_DIR = Path(__file__).resolve().parent
 DATA_DIR = Path(env_str("VENTANILLA_DATA_DIR", str(Path.cwd() / "data"))).resolve()
@@ -212,7 +216,12 @@ CELERY_TASK_ACKS_LATE = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TASK_EAGER_PROPAGATES = env_bool("TASKS_EAGER_PROPAGATES", False)
 CELERY_TIMEZONE = TIME_ZONE
-CELERY_BEAT_SCHEDULE: dict[str, dict[str, object]] = {}
+CELERY_BEAT_SCHEDULE: dict[str, dict[str, object]] = {
+    "purge-login-failures": {
+        "task": "ventanilla.accounts.purge_login_failures",
+        "schedule": crontab(minute=17),
+    },
+}
 
 # --- API ------------------------------------------------------------------------------------------
 REST_FRAMEWORK = {

@@ -6,8 +6,8 @@ os.environ.setdefault("DEBUG", "true")
 os.environ.setdefault("HTTPS", "false")
 os.environ.setdefault("TASKS_EAGER_PROPAGATES", "true")
 
-from ventanilla.settings import *  # noqa: E402,F403
-from ventanilla.settings import DATABASES, DATA_DIR, STORAGES  # noqa: E402
+from ventanilla.settings import *  # noqa: F403
+from ventanilla.settings import DATA_DIR, DATABASES, STORAGES
 
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"

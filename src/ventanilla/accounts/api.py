@@ -19,7 +19,9 @@ from ventanilla.core.scoping import scope_for
 
 
 class OrganisationSerializer(serializers.ModelSerializer):
-    country = serializers.SlugRelatedField(slug_field="pcode", read_only=True)
+    country: serializers.SlugRelatedField[Any] = serializers.SlugRelatedField(
+        slug_field="pcode", read_only=True
+    )
 
     class Meta:
         model = Organisation
@@ -28,14 +30,26 @@ class OrganisationSerializer(serializers.ModelSerializer):
 
 class SiteSerializer(serializers.ModelSerializer):
     area = serializers.SlugRelatedField(
-        slug_field="pcode", queryset=Site._meta.get_field("area").related_model.objects.all(),  # type: ignore[union-attr]
-        required=False, allow_null=True,
+        slug_field="pcode",
+        queryset=Site._meta.get_field("area").related_model.objects.all(),  # type: ignore[union-attr]
+        required=False,
+        allow_null=True,
     )
     organisation = serializers.PrimaryKeyRelatedField(queryset=Organisation.objects.all())
 
     class Meta:
         model = Site
-        fields = ["id", "organisation", "name", "kind", "area", "latitude", "longitude", "time_zone", "is_active"]
+        fields = [
+            "id",
+            "organisation",
+            "name",
+            "kind",
+            "area",
+            "latitude",
+            "longitude",
+            "time_zone",
+            "is_active",
+        ]
 
     def validate_organisation(self, value: Organisation) -> Organisation:
         user = self.context["request"].user
@@ -48,10 +62,9 @@ class ScopedViewSetMixin:
     """Every viewset reads through `visible_to(request.user)`; nothing else is reachable."""
 
     model: Any
-    request: Request
 
     def get_queryset(self) -> QuerySet[Any]:
-        return self.model.objects.visible_to(self.request.user)
+        return self.model.objects.visible_to(self.request.user)  # type: ignore[attr-defined]
 
 
 class OrganisationViewSet(ScopedViewSetMixin, viewsets.ReadOnlyModelViewSet):
@@ -76,11 +89,11 @@ class SiteViewSet(
     def get_queryset(self) -> QuerySet[Any]:
         return super().get_queryset().select_related("area")
 
-    def perform_create(self, serializer: serializers.BaseSerializer) -> None:  # type: ignore[type-arg]
+    def perform_create(self, serializer: serializers.BaseSerializer) -> None:
         site = Site(**serializer.validated_data)
         serializer.instance = services.save_site(site, by=self.request.user)  # type: ignore[arg-type]
 
-    def perform_update(self, serializer: serializers.BaseSerializer) -> None:  # type: ignore[type-arg]
+    def perform_update(self, serializer: serializers.BaseSerializer) -> None:
         site: Site = serializer.instance  # type: ignore[assignment]
         if site.organisation_id not in scope_for(self.request.user).organisations(Permission.MANAGE_SITES):
             raise PermissionDenied
@@ -109,13 +122,18 @@ class MembershipSerializer(serializers.ModelSerializer):
             Permission.MANAGE_MEMBERS
         ):
             raise ApiValidationError({"organisation": ["You cannot manage members of this organisation."]})
-        if self.instance is not None and attrs.get("organisation", organisation) != self.instance.organisation:
+        if (
+            self.instance is not None
+            and attrs.get("organisation", organisation) != self.instance.organisation
+        ):
             raise ApiValidationError({"organisation": ["A membership cannot move to another organisation."]})
         if self.instance is not None and attrs.get("user", self.instance.user) != self.instance.user:
             raise ApiValidationError({"user": ["A membership cannot move to another user."]})
         bad = [s.pk for s in attrs.get("sites", []) if s.organisation_id != organisation.pk]
         if bad:
-            raise ApiValidationError({"sites": [f"Site {pk} does not belong to this organisation." for pk in bad]})
+            raise ApiValidationError(
+                {"sites": [f"Site {pk} does not belong to this organisation." for pk in bad]}
+            )
         return attrs
 
 
@@ -134,7 +152,7 @@ class MembershipViewSet(
     def get_queryset(self) -> QuerySet[Any]:
         return super().get_queryset().select_related("user", "organisation").prefetch_related("sites")
 
-    def perform_create(self, serializer: serializers.BaseSerializer) -> None:  # type: ignore[type-arg]
+    def perform_create(self, serializer: serializers.BaseSerializer) -> None:
         data = serializer.validated_data
         serializer.instance = services.grant_membership(
             user=data["user"],
@@ -144,7 +162,7 @@ class MembershipViewSet(
             by=self.request.user,  # type: ignore[arg-type]
         )
 
-    def perform_update(self, serializer: serializers.BaseSerializer) -> None:  # type: ignore[type-arg]
+    def perform_update(self, serializer: serializers.BaseSerializer) -> None:
         data = serializer.validated_data
         try:
             serializer.instance = services.change_membership(
@@ -160,7 +178,7 @@ class MembershipViewSet(
             raise ApiValidationError({"non_field_errors": [str(error)]}) from None
 
 
-class MeSerializer(serializers.Serializer):  # type: ignore[type-arg]
+class MeSerializer(serializers.Serializer):
     username = serializers.CharField()
     preferred_language = serializers.CharField()
     roles = serializers.ListField(child=serializers.DictField())
@@ -172,8 +190,15 @@ class MeViewSet(viewsets.ViewSet):
 
     def list(self, request: Request) -> Response:
         scope = scope_for(request.user)
-        roles = [{"organisation": g.organisation_id, "role": g.role, "sites": sorted(g.site_ids)} for g in scope.grants]
+        roles = [
+            {"organisation": g.organisation_id, "role": g.role, "sites": sorted(g.site_ids)}
+            for g in scope.grants
+        ]
         user = request.user
         return Response(
-            {"username": user.get_username(), "preferred_language": getattr(user, "preferred_language", "en"), "roles": roles}
+            {
+                "username": user.get_username(),
+                "preferred_language": getattr(user, "preferred_language", "en"),
+                "roles": roles,
+            }
         )

@@ -22,9 +22,7 @@ class BearerTokenAuthentication(authentication.BaseAuthentication):
             return None
         if len(parts) != 2:
             raise exceptions.AuthenticationFailed(_("The Authorization header must be 'Bearer <token>'."))
-        token = (
-            ApiToken.objects.select_related("user").filter(key_hash=ApiToken.hash_key(parts[1])).first()
-        )
+        token = ApiToken.objects.select_related("user").filter(key_hash=ApiToken.hash_key(parts[1])).first()
         if token is None or not token.is_usable or not token.user.is_active:
             raise exceptions.AuthenticationFailed(_("The token is invalid, expired or revoked."))
         now = timezone.now()

@@ -47,7 +47,9 @@ class GrantMembershipForm(forms.Form):
     user = forms.ModelChoiceField(label=_("User"), queryset=User.objects.filter(is_active=True))
     role = forms.ChoiceField(label=_("Role"), choices=Role.choices)
     sites = forms.ModelMultipleChoiceField(
-        label=_("Sites (for site-scoped roles)"), queryset=Site.objects.none(), required=False,
+        label=_("Sites (for site-scoped roles)"),
+        queryset=Site.objects.none(),
+        required=False,
         widget=forms.CheckboxSelectMultiple,
     )
 
@@ -59,7 +61,9 @@ class GrantMembershipForm(forms.Form):
 class MembershipForm(forms.Form):
     role = forms.ChoiceField(label=_("Role"), choices=Role.choices)
     sites = forms.ModelMultipleChoiceField(
-        label=_("Sites (for site-scoped roles)"), queryset=Site.objects.none(), required=False,
+        label=_("Sites (for site-scoped roles)"),
+        queryset=Site.objects.none(),
+        required=False,
         widget=forms.CheckboxSelectMultiple,
     )
     is_active = forms.BooleanField(label=_("Active"), required=False)
@@ -80,4 +84,6 @@ class RolePolicyForm(forms.Form):
     def __init__(self, *args: Any, required_roles: set[str], **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         for value, label in Role.choices:
-            self.fields[value] = forms.BooleanField(label=label, required=False, initial=value in required_roles)
+            self.fields[value] = forms.BooleanField(
+                label=label, required=False, initial=value in required_roles
+            )

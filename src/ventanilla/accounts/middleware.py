@@ -47,6 +47,6 @@ class TwoFactorRequiredMiddleware:
             from ventanilla.accounts.services import two_factor_required
 
             allowed = {reverse("accounts:two_factor_setup"), reverse("accounts:logout")}
-            if request.path not in allowed and two_factor_required(user):  # type: ignore[arg-type]
+            if request.path not in allowed and two_factor_required(user):
                 return redirect("accounts:two_factor_setup")
         return self.get_response(request)

@@ -161,7 +161,9 @@ class Site(ScopedModel):
         verbose_name = _("site")
         verbose_name_plural = _("sites")
         constraints = [
-            models.UniqueConstraint(fields=["organisation", "name"], name="site_unique_name_per_organisation"),
+            models.UniqueConstraint(
+                fields=["organisation", "name"], name="site_unique_name_per_organisation"
+            ),
             models.CheckConstraint(
                 condition=Q(latitude__isnull=True) | Q(latitude__gte=-90, latitude__lte=90),
                 name="site_latitude_range",
@@ -183,7 +185,9 @@ class Site(ScopedModel):
 class Membership(ScopedModel):
     """A user's role in one organisation, limited to some sites for site-scoped roles."""
 
-    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="memberships", verbose_name=_("user"))
+    user = models.ForeignKey(
+        User, on_delete=models.CASCADE, related_name="memberships", verbose_name=_("user")
+    )
     organisation = models.ForeignKey(
         Organisation, on_delete=models.CASCADE, related_name="memberships", verbose_name=_("organisation")
     )
@@ -259,3 +263,6 @@ class LoginFailure(models.Model):
     username_hash = models.CharField(max_length=64, db_index=True)
     address_hash = models.CharField(max_length=64, db_index=True)
     at = models.DateTimeField(default=timezone.now, db_index=True)
+
+    def __str__(self) -> str:
+        return f"failed sign-in at {self.at:%Y-%m-%d %H:%M}"

@@ -14,8 +14,17 @@ from django.db import transaction
 from django.utils import timezone
 
 from ventanilla.accounts import tasks
-from ventanilla.accounts.models import ApiToken, LoginFailure, Membership, Organisation, RolePolicy, Site, User
+from ventanilla.accounts.models import (
+    ApiToken,
+    LoginFailure,
+    Membership,
+    Organisation,
+    RolePolicy,
+    Site,
+    User,
+)
 from ventanilla.core import audit, crypto
+from ventanilla.core.fields import BlindIndexField
 from ventanilla.core.models import AuditAction
 from ventanilla.core.roles import Permission, parse_role
 from ventanilla.core.scoping import forget_scope, scope_for
@@ -39,7 +48,9 @@ def _require(by: User, permission: Permission, organisation: Organisation) -> No
 
 
 @transaction.atomic
-def create_organisation(*, name: str, kind: str, short_name: str = "", by: User | None = None) -> Organisation:
+def create_organisation(
+    *, name: str, kind: str, short_name: str = "", by: User | None = None
+) -> Organisation:
     """Set-up step (command line, admin site, demo): an organisation has no members yet to check."""
     organisation = Organisation.objects.create(name=name, kind=kind, short_name=short_name)
     audit.record_change(AuditAction.CREATE, organisation, by=by, fields=["name", "kind", "short_name"])
@@ -86,7 +97,8 @@ def create_user(
 def find_user_by_email(email: str) -> User | None:
     """Exact match through the blind index: the encrypted column itself cannot be searched."""
     field = User._meta.get_field("email_index")
-    return User.objects.filter(email_index=field.lookup_value(email)).first()  # type: ignore[attr-defined]
+    assert isinstance(field, BlindIndexField)
+    return User.objects.filter(email_index=field.lookup_value(email)).first()
 
 
 @transaction.atomic
@@ -155,7 +167,9 @@ def change_membership(
 
 
 @transaction.atomic
-def set_role_policy(*, organisation: Organisation, role: str, requires_two_factor: bool, by: User) -> RolePolicy:
+def set_role_policy(
+    *, organisation: Organisation, role: str, requires_two_factor: bool, by: User
+) -> RolePolicy:
     _require(by, Permission.MANAGE_MEMBERS, organisation)
     policy, _created = RolePolicy.objects.update_or_create(
         organisation=organisation,

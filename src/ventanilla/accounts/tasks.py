@@ -35,3 +35,11 @@ def notify_access_changed(membership_id: int) -> bool:
         body += "\n\n" + _("If you did not expect this, tell your administrator.")
     send_mail(subject, body, None, [user.email])
     return True
+
+
+@shared_task(name="ventanilla.accounts.purge_login_failures")
+def purge_login_failures() -> int:
+    """Failed sign-ins are kept only as long as throttling needs them."""
+    from ventanilla.accounts.services import purge_login_failures as purge
+
+    return purge()

@@ -58,13 +58,13 @@ def login_view(request: HttpRequest) -> HttpResponse:
             services.record_login_failure(username=username, address=address)
             form.add_error(None, _("The username or password is not correct."))
             status = 400
-        elif user.has_two_factor:  # type: ignore[attr-defined]
+        elif user.has_two_factor:
             request.session[PENDING_USER] = user.pk
             request.session[PENDING_NEXT] = _safe_next(request, request.GET.get("next"))
             return redirect("accounts:two_factor_verify")
         else:
             login(request, user)
-            services.record_login(user, method="password")  # type: ignore[arg-type]
+            services.record_login(user, method="password")
             return redirect(_safe_next(request, request.GET.get("next")))
     context = {"form": form, "expired": request.GET.get("expired") == "1"}
     return render(request, "accounts/login.html", context, status=status)
@@ -97,7 +97,7 @@ def two_factor_verify(request: HttpRequest) -> HttpResponse:
 @require_POST
 def logout_view(request: HttpRequest) -> HttpResponse:
     if request.user.is_authenticated:
-        services.record_logout(request.user)  # type: ignore[arg-type]
+        services.record_logout(request.user)
     logout(request)
     return redirect("accounts:login")
 
@@ -113,7 +113,7 @@ def two_factor_setup(request: HttpRequest) -> HttpResponse:
         else:
             messages.success(request, _("Two-factor authentication is off."))
         return redirect("accounts:profile")
-    if not user.totp_secret or user.has_two_factor and request.method == "GET" and "renew" in request.GET:
+    if not user.totp_secret or (user.has_two_factor and request.method == "GET" and "renew" in request.GET):
         services.start_two_factor(user)
     form = CodeForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
@@ -144,8 +144,10 @@ def profile(request: HttpRequest) -> HttpResponse:
     context = {
         "form": form,
         "new_key": new_key,
-        "tokens": ApiToken.objects.filter(user=user, revoked_at__isnull=True),
-        "memberships": Membership.objects.filter(user=user, is_active=True).select_related("organisation"),
+        "tokens": ApiToken.objects.filter(user__pk=user.pk, revoked_at__isnull=True),
+        "memberships": Membership.objects.filter(user__pk=user.pk, is_active=True).select_related(
+            "organisation"
+        ),
     }
     return render(request, "accounts/profile.html", context)
 
@@ -153,7 +155,7 @@ def profile(request: HttpRequest) -> HttpResponse:
 @login_required
 @require_POST
 def revoke_token(request: HttpRequest, pk: int) -> HttpResponse:
-    token = ApiToken.objects.filter(pk=pk, user=request.user).first()
+    token = ApiToken.objects.filter(pk=pk, user__pk=int(request.user.pk or 0)).first()
     if token is None:
         raise Http404
     services.revoke_token(token, by=request.user)  # type: ignore[arg-type]
@@ -216,7 +218,9 @@ def site_edit(request: HttpRequest, organisation_pk: int, pk: int | None = None)
         services.save_site(form.instance, by=request.user, changed=form.changed_data)  # type: ignore[arg-type]
         messages.success(request, _("The site was saved."))
         return redirect("accounts:organisation_detail", pk=organisation.pk)
-    return render(request, "accounts/site_form.html", {"form": form, "organisation": organisation, "site": site})
+    return render(
+        request, "accounts/site_form.html", {"form": form, "organisation": organisation, "site": site}
+    )
 
 
 @login_required
@@ -268,14 +272,19 @@ def membership_edit(request: HttpRequest, pk: int) -> HttpResponse:
 def role_policies(request: HttpRequest, organisation_pk: int) -> HttpResponse:
     organisation = _managed_organisation(request, organisation_pk, Permission.MANAGE_MEMBERS)
     required = set(
-        RolePolicy.objects.filter(organisation=organisation, requires_two_factor=True).values_list("role", flat=True)
+        RolePolicy.objects.filter(organisation=organisation, requires_two_factor=True).values_list(
+            "role", flat=True
+        )
     )
     form = RolePolicyForm(request.POST or None, required_roles=required)
     if request.method == "POST" and form.is_valid():
         for role, wanted in form.cleaned_data.items():
             if wanted != (role in required):
                 services.set_role_policy(
-                    organisation=organisation, role=role, requires_two_factor=wanted, by=request.user  # type: ignore[arg-type]
+                    organisation=organisation,
+                    role=role,
+                    requires_two_factor=wanted,
+                    by=request.user,  # type: ignore[arg-type]
                 )
         messages.success(request, _("The policies were saved."))
         return redirect("accounts:organisation_detail", pk=organisation.pk)

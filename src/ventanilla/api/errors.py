@@ -48,4 +48,6 @@ def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | Non
 
 
 def conflict(message: str) -> Response:
-    return Response({"error": {"code": "conflict", "message": message, "fields": {}}}, status=status.HTTP_409_CONFLICT)
+    return Response(
+        {"error": {"code": "conflict", "message": message, "fields": {}}}, status=status.HTTP_409_CONFLICT
+    )

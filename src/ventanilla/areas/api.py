@@ -8,7 +8,9 @@ from ventanilla.areas.models import AdministrativeArea
 
 
 class AreaSerializer(serializers.ModelSerializer):
-    parent = serializers.SlugRelatedField(slug_field="pcode", read_only=True)
+    parent: serializers.SlugRelatedField[AdministrativeArea] = serializers.SlugRelatedField(  # type: ignore[assignment]
+        slug_field="pcode", read_only=True
+    )
 
     class Meta:
         model = AdministrativeArea

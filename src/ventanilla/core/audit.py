@@ -91,7 +91,9 @@ def record(
     last = AuditEntry.objects.order_by("-id").values_list("entry_hash", flat=True).first()
     entry = AuditEntry(
         at=timezone.now(),
-        actor_id=getattr(by, "pk", None) if by is not None and getattr(by, "is_authenticated", False) else None,
+        actor_id=getattr(by, "pk", None)
+        if by is not None and getattr(by, "is_authenticated", False)
+        else None,
         organisation_id=organisation_id,
         action=action,
         object_type=object_type,
@@ -110,7 +112,12 @@ def record_read(obj: models.Model, *, by: Any, purpose: str = "") -> AuditEntry:
 
 
 def record_change(
-    action: str, obj: models.Model, *, by: Any, fields: Iterable[str] = (), detail: dict[str, Any] | None = None
+    action: str,
+    obj: models.Model,
+    *,
+    by: Any,
+    fields: Iterable[str] = (),
+    detail: dict[str, Any] | None = None,
 ) -> AuditEntry:
     return record(action, by=by, obj=obj, fields=list(fields), detail=detail)
 
@@ -137,7 +144,9 @@ def _entries(batch_size: int) -> Iterator[AuditEntry]:
         last_id = batch[-1].pk
 
 
-def verify_chain(*, expected_head: str | None = None, batch_size: int = 2000, progress: Any = None) -> VerifyResult:
+def verify_chain(
+    *, expected_head: str | None = None, batch_size: int = 2000, progress: Any = None
+) -> VerifyResult:
     """Walk the chain in id order; name the first entry whose hash or link does not hold."""
     previous = GENESIS
     checked = 0

@@ -20,7 +20,7 @@ from django.core.exceptions import ImproperlyConfigured
 from django.core.signals import setting_changed
 from django.dispatch import receiver
 
-TOKEN_PREFIX = "v1:"
+TOKEN_PREFIX = "v1:"  # noqa: S105 - a format marker, not a secret
 
 
 class DecryptionError(Exception):

@@ -53,7 +53,9 @@ def env_int(
     try:
         value = int(raw)
     except ValueError:
-        raise EnvironmentError_(f"The environment variable {name} must be a whole number, not {raw!r}.") from None
+        raise EnvironmentError_(
+            f"The environment variable {name} must be a whole number, not {raw!r}."
+        ) from None
     if minimum is not None and value < minimum:
         raise EnvironmentError_(f"The environment variable {name} must be at least {minimum}, not {value}.")
     return value

@@ -20,7 +20,7 @@ from ventanilla.core.fields import encrypted_fields
 @dataclass(frozen=True)
 class Column:
     model: type[models.Model]
-    field: models.Field  # type: ignore[type-arg]
+    field: models.Field
 
     @property
     def label(self) -> str:
@@ -39,9 +39,11 @@ def encrypted_columns() -> list[Column]:
     ]
 
 
-def rotate_column(column: Column, *, batch_size: int = 500, progress: Callable[[int], object] | None = None) -> int:
+def rotate_column(
+    column: Column, *, batch_size: int = 500, progress: Callable[[int], object] | None = None
+) -> int:
     table = connection.ops.quote_name(column.model._meta.db_table)
-    pk = connection.ops.quote_name(column.model._meta.pk.column)  # type: ignore[union-attr]
+    pk = connection.ops.quote_name(column.model._meta.pk.column)
     col = connection.ops.quote_name(column.field.column)
     last = None
     rotated = 0

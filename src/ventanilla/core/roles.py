@@ -46,12 +46,26 @@ P = Permission
 
 ROLE_PERMISSIONS: dict[str, frozenset[Permission]] = {
     Role.ADMINISTRATOR: frozenset(
-        {P.MANAGE_ORGANISATION, P.MANAGE_MEMBERS, P.MANAGE_SITES, P.VIEW_SITES, P.MANAGE_CONTENT,
-         P.VIEW_AGGREGATES, P.VIEW_AUDIT_LOG}
+        {
+            P.MANAGE_ORGANISATION,
+            P.MANAGE_MEMBERS,
+            P.MANAGE_SITES,
+            P.VIEW_SITES,
+            P.MANAGE_CONTENT,
+            P.VIEW_AGGREGATES,
+            P.VIEW_AUDIT_LOG,
+        }
     ),
     Role.SITE_MANAGER: frozenset(
-        {P.VIEW_SITES, P.VIEW_PERSONAL_DATA, P.EDIT_PERSONAL_DATA, P.EXPORT_PERSONAL_DATA, P.MANAGE_CONTENT,
-         P.HANDLE_MESSAGES, P.VIEW_AGGREGATES}
+        {
+            P.VIEW_SITES,
+            P.VIEW_PERSONAL_DATA,
+            P.EDIT_PERSONAL_DATA,
+            P.EXPORT_PERSONAL_DATA,
+            P.MANAGE_CONTENT,
+            P.HANDLE_MESSAGES,
+            P.VIEW_AGGREGATES,
+        }
     ),
     Role.CASEWORKER: frozenset({P.VIEW_SITES, P.VIEW_PERSONAL_DATA, P.EDIT_PERSONAL_DATA}),
     Role.PARTNER_FOCAL_POINT: frozenset({P.VIEW_SITES, P.RECEIVE_REFERRALS}),
@@ -61,9 +75,7 @@ ROLE_PERMISSIONS: dict[str, frozenset[Permission]] = {
     Role.AUDITOR: frozenset({P.VIEW_SITES, P.VIEW_AUDIT_LOG}),
 }
 
-SITE_SCOPED_ROLES: frozenset[str] = frozenset(
-    {Role.SITE_MANAGER, Role.CASEWORKER, Role.INFORMATION_OFFICER}
-)
+SITE_SCOPED_ROLES: frozenset[str] = frozenset({Role.SITE_MANAGER, Role.CASEWORKER, Role.INFORMATION_OFFICER})
 
 
 def permissions_for(role: str) -> frozenset[Permission]:

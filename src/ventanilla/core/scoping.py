@@ -18,8 +18,8 @@ from django.http import Http404
 from ventanilla.core.roles import SITE_SCOPED_ROLES, Permission, permissions_for
 
 if TYPE_CHECKING:
-    from django.contrib.auth.models import AnonymousUser
     from django.contrib.auth.base_user import AbstractBaseUser
+    from django.contrib.auth.models import AnonymousUser
 
     UserLike = AbstractBaseUser | AnonymousUser
 
@@ -53,9 +53,7 @@ class Scope:
 
     def organisations(self, permission: Permission | None = None) -> set[int]:
         """Organisations where the user holds `permission` (or any role, when None)."""
-        return {
-            g.organisation_id for g in self.grants if permission is None or permission in g.permissions
-        }
+        return {g.organisation_id for g in self.grants if permission is None or permission in g.permissions}
 
     def site_q(self, permission: Permission, *, organisation: str, site: str) -> Q:
         """Rows owned by a site: org-wide grants see every site of their organisation, others theirs."""
@@ -106,7 +104,7 @@ def scope_for(user: UserLike | None) -> Scope:
         for m in rows
     )
     scope = Scope(user_id=user.pk, is_superuser=bool(getattr(user, "is_superuser", False)), grants=grants)
-    user._ventanilla_scope = scope  # type: ignore[union-attr]
+    setattr(user, "_ventanilla_scope", scope)  # noqa: B010 - a cache slot that stubs do not know
     return scope
 
 
@@ -149,4 +147,3 @@ class ScopedModel(models.Model):
     @classmethod
     def scope_q(cls, scope: Scope) -> Q:
         raise NotImplementedError(f"{cls.__name__} must say who may read it (scope_q).")
-

@@ -25,9 +25,9 @@ def dashboard(request: HttpRequest) -> HttpResponse:
     context = {
         "organisations": Organisation.objects.visible_to(request.user),
         "site_count": Site.objects.visible_to(request.user).count(),
-        "memberships": Membership.objects.filter(user_id=request.user.pk, is_active=True).select_related(
-            "organisation"
-        ),
+        "memberships": Membership.objects.filter(
+            user__pk=int(request.user.pk or 0), is_active=True
+        ).select_related("organisation"),
     }
     return render(request, "core/dashboard.html", context)
 
@@ -63,7 +63,9 @@ def readyz(request: HttpRequest) -> HttpResponse:
         except Exception:  # any broker failure means not ready
             checks["broker"] = "unavailable"
     ready = all(value == "ok" for value in checks.values())
-    return JsonResponse({"status": "ok" if ready else "unavailable", "checks": checks}, status=200 if ready else 503)
+    return JsonResponse(
+        {"status": "ok" if ready else "unavailable", "checks": checks}, status=200 if ready else 503
+    )
 
 
 def audit_entries_for(user: object) -> object:

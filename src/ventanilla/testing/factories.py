@@ -7,7 +7,7 @@ import factory
 from ventanilla.accounts.models import Organisation, Site, User
 from ventanilla.areas.models import AdministrativeArea
 
-PASSWORD = "correct-horse-battery"
+PASSWORD = "correct-horse-battery"  # noqa: S105 - test users only
 
 
 class UserFactory(factory.django.DjangoModelFactory):

@@ -27,5 +27,7 @@ class Command(BaseCommand):
             )
         if not result.ok:
             where = "the end of the log" if result.broken_id == -1 else f"entry #{result.broken_id}"
-            raise CommandError(f"Audit log broken at {where}: {result.reason}. {result.checked} entries verified.")
+            raise CommandError(
+                f"Audit log broken at {where}: {result.reason}. {result.checked} entries verified."
+            )
         self.stdout.write(f"Audit log intact: {result.checked} entries. Head: {result.head}")

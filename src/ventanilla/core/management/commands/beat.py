@@ -15,7 +15,9 @@ class Command(BaseCommand):
         if settings.CELERY_BROKER_URL:
             from ventanilla.celery_app import app
 
-            app.start(["beat", "--loglevel=INFO", "--schedule", str(settings.DATA_DIR / "celerybeat-schedule")])
+            app.start(
+                ["beat", "--loglevel=INFO", "--schedule", str(settings.DATA_DIR / "celerybeat-schedule")]
+            )
             return
         from ventanilla.core.tasks import run_in_process_beat
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from functools import partial
+from functools import partial
 from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError
@@ -27,9 +29,13 @@ class Command(BaseCommand):
                 for column in columns:
                     bar = progress.add_task(f"{column.label}", total=column.count())
                     total += rotate_column(
-                        column, batch_size=options["batch_size"], progress=lambda n, b=bar: progress.advance(b, n)
+                        column,
+                        batch_size=options["batch_size"],
+                        progress=partial(progress.advance, bar),
                     )
         except DecryptionError as error:
-            raise CommandError(f"{error} Keep the old key in FIELD_ENCRYPTION_KEYS until rotation finishes.") from None
+            raise CommandError(
+                f"{error} Keep the old key in FIELD_ENCRYPTION_KEYS until rotation finishes."
+            ) from None
         audit.record(AuditAction.KEY_ROTATION, detail={"values": total, "columns": len(columns)})
         self.stdout.write(f"Re-encrypted {total} values in {len(columns)} columns.")

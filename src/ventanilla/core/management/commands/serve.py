@@ -23,11 +23,17 @@ class Command(BaseCommand):
         argv = [
             "gunicorn",
             "ventanilla.wsgi:application",
-            "--bind", bind,
-            "--workers", str(workers),
-            "--access-logformat", '%(h)s "%(m)s %(U)s" %(s)s %(b)s %(M)sms',  # path without query string
-            "--access-logfile", "-",
-            "--forwarded-allow-ips", env_str("FORWARDED_ALLOW_IPS", "127.0.0.1"),
-            "--timeout", str(env_int("WEB_TIMEOUT", 60, minimum=5)),
+            "--bind",
+            bind,
+            "--workers",
+            str(workers),
+            "--access-logformat",
+            '%(h)s "%(m)s %(U)s" %(s)s %(b)s %(M)sms',  # path without query string
+            "--access-logfile",
+            "-",
+            "--forwarded-allow-ips",
+            env_str("FORWARDED_ALLOW_IPS", "127.0.0.1"),
+            "--timeout",
+            str(env_int("WEB_TIMEOUT", 60, minimum=5)),
         ]
-        os.execvp("gunicorn", argv)  # noqa: S606 - replaces this process with the server
+        os.execvp("gunicorn", argv)  # noqa: S606,S607 - replaces this process with the server on PATH

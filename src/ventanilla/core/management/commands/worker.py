@@ -16,7 +16,11 @@ class Command(BaseCommand):
 
     def handle(self, *args: Any, **options: Any) -> None:
         if not settings.CELERY_BROKER_URL:
-            raise CommandError("CELERY_BROKER_URL is not set: without a broker, tasks already run in-process.")
+            raise CommandError(
+                "CELERY_BROKER_URL is not set: without a broker, tasks already run in-process."
+            )
         from ventanilla.celery_app import app
 
-        app.worker_main(["worker", "--loglevel=INFO", f"--concurrency={options['concurrency']}", "--without-gossip"])
+        app.worker_main(
+            ["worker", "--loglevel=INFO", f"--concurrency={options['concurrency']}", "--without-gossip"]
+        )
