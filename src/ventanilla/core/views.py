@@ -112,4 +112,5 @@ def audit_log(request: HttpRequest) -> HttpResponse:
     query = params.copy()
     query.pop("page", None)
     context = {"page": page, "actions": AuditAction.choices, "params": params, "query": query.urlencode()}
-    return render(request, "core/audit_log.html", context)
+    template = "core/audit_log_results.html" if request.htmx else "core/audit_log.html"  # type: ignore[attr-defined]
+    return render(request, template, context)
