@@ -36,6 +36,15 @@ class UserAdmin(AuditedAdmin):
     search_fields = ["username"]
     fields = ["username", "full_name", "email", "phone", "preferred_language", "is_active", "is_staff"]
 
+    def change_view(
+        self, request: HttpRequest, object_id: str, form_url: str = "", extra_context: Any = None
+    ) -> Any:
+        """Opening a user shows their decrypted name and contacts: that is a read of personal data."""
+        user = self.get_object(request, object_id)
+        if user is not None and request.method == "GET":
+            audit.record_read(user, by=request.user, purpose="admin")
+        return super().change_view(request, object_id, form_url, extra_context)
+
 
 @admin.register(Organisation)
 class OrganisationAdmin(AuditedAdmin):

@@ -5,8 +5,9 @@ from __future__ import annotations
 from typing import Any
 
 from django.db.models import QuerySet
+from django.utils.translation import gettext as _
 from drf_spectacular.utils import extend_schema
-from rest_framework import mixins, serializers, viewsets
+from rest_framework import mixins, permissions, serializers, viewsets
 from rest_framework.exceptions import PermissionDenied
 from rest_framework.exceptions import ValidationError as ApiValidationError
 from rest_framework.request import Request
@@ -54,7 +55,7 @@ class SiteSerializer(serializers.ModelSerializer):
     def validate_organisation(self, value: Organisation) -> Organisation:
         user = self.context["request"].user
         if value.pk not in scope_for(user).organisations(Permission.MANAGE_SITES):
-            raise serializers.ValidationError("You cannot manage sites of this organisation.")
+            raise serializers.ValidationError(_("You cannot manage sites of this organisation."))
         return value
 
 
@@ -65,6 +66,27 @@ class ScopedViewSetMixin:
 
     def get_queryset(self) -> QuerySet[Any]:
         return self.model.objects.visible_to(self.request.user)  # type: ignore[attr-defined]
+
+
+class MayWrite(permissions.BasePermission):
+    """Writes need the viewset's `write_permission`: anywhere to create, in the object's organisation to edit.
+
+    Checked before the body is validated, so a user who may not write learns nothing from field errors
+    (which usernames or site ids exist), and the browsable API shows them no form listing them.
+    """
+
+    def has_permission(self, request: Request, view: Any) -> bool:
+        if request.method != "POST":
+            return True
+        return bool(scope_for(request.user).organisations(view.write_permission))
+
+    def has_object_permission(self, request: Request, view: Any, obj: Any) -> bool:
+        if request.method in permissions.SAFE_METHODS:
+            return True
+        return obj.organisation_id in scope_for(request.user).organisations(view.write_permission)
+
+
+WRITE_PERMISSIONS = [permissions.IsAuthenticated, MayWrite]
 
 
 class OrganisationViewSet(ScopedViewSetMixin, viewsets.ReadOnlyModelViewSet):
@@ -85,6 +107,8 @@ class SiteViewSet(
     model = Site
     serializer_class = SiteSerializer
     filterset_fields = ["organisation", "kind", "is_active"]
+    permission_classes = WRITE_PERMISSIONS
+    write_permission = Permission.MANAGE_SITES
 
     def get_queryset(self) -> QuerySet[Any]:
         return super().get_queryset().select_related("area")
@@ -99,7 +123,7 @@ class SiteViewSet(
             raise PermissionDenied
         data = dict(serializer.validated_data)
         if data.get("organisation", site.organisation) != site.organisation:
-            raise ApiValidationError({"organisation": ["A site cannot move to another organisation."]})
+            raise ApiValidationError({"organisation": [_("A site cannot move to another organisation.")]})
         for key, value in data.items():
             setattr(site, key, value)
         services.save_site(site, by=self.request.user, changed=data.keys())  # type: ignore[arg-type]
@@ -121,18 +145,20 @@ class MembershipSerializer(serializers.ModelSerializer):
         if organisation is None or organisation.pk not in scope_for(request_user).organisations(
             Permission.MANAGE_MEMBERS
         ):
-            raise ApiValidationError({"organisation": ["You cannot manage members of this organisation."]})
+            raise ApiValidationError({"organisation": [_("You cannot manage members of this organisation.")]})
         if (
             self.instance is not None
             and attrs.get("organisation", organisation) != self.instance.organisation
         ):
-            raise ApiValidationError({"organisation": ["A membership cannot move to another organisation."]})
+            raise ApiValidationError(
+                {"organisation": [_("A membership cannot move to another organisation.")]}
+            )
         if self.instance is not None and attrs.get("user", self.instance.user) != self.instance.user:
-            raise ApiValidationError({"user": ["A membership cannot move to another user."]})
+            raise ApiValidationError({"user": [_("A membership cannot move to another user.")]})
         bad = [s.pk for s in attrs.get("sites", []) if s.organisation_id != organisation.pk]
         if bad:
             raise ApiValidationError(
-                {"sites": [f"Site {pk} does not belong to this organisation." for pk in bad]}
+                {"sites": [_("Site %(pk)s does not belong to this organisation.") % {"pk": pk} for pk in bad]}
             )
         return attrs
 
@@ -148,6 +174,8 @@ class MembershipViewSet(
     model = Membership
     serializer_class = MembershipSerializer
     filterset_fields = ["organisation", "role", "is_active"]
+    permission_classes = WRITE_PERMISSIONS
+    write_permission = Permission.MANAGE_MEMBERS
 
     def get_queryset(self) -> QuerySet[Any]:
         return super().get_queryset().select_related("user", "organisation").prefetch_related("sites")

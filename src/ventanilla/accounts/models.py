@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import hashlib
+import zoneinfo
 from typing import Any, ClassVar
 
 from django.conf import settings
 from django.contrib.auth.base_user import AbstractBaseUser, BaseUserManager
 from django.contrib.auth.models import PermissionsMixin
 from django.contrib.auth.validators import UnicodeUsernameValidator
+from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import Q
 from django.utils import timezone
@@ -177,6 +179,18 @@ class Site(ScopedModel):
     def __str__(self) -> str:
         return self.name
 
+    def clean(self) -> None:
+        """Name the field at fault (the check constraints alone give an error without a field)."""
+        errors: dict[str, Any] = {}
+        if self.latitude is not None and not -90 <= self.latitude <= 90:
+            errors["latitude"] = _("Latitude must be between -90 and 90.")
+        if self.longitude is not None and not -180 <= self.longitude <= 180:
+            errors["longitude"] = _("Longitude must be between -180 and 180.")
+        if self.time_zone not in zoneinfo.available_timezones():
+            errors["time_zone"] = _("Unknown time zone; use a name such as America/Mexico_City.")
+        if errors:
+            raise ValidationError(errors)
+
     @classmethod
     def scope_q(cls, scope: Scope) -> Q:
         return scope.organisation_q(Permission.VIEW_SITES, organisation="organisation")
@@ -218,11 +232,15 @@ class Membership(ScopedModel):
 class RolePolicy(models.Model):
     """Rules an administrator sets for one role in their organisation (for now: two-factor)."""
 
-    organisation = models.ForeignKey(Organisation, on_delete=models.CASCADE, related_name="role_policies")
+    organisation = models.ForeignKey(
+        Organisation, on_delete=models.CASCADE, related_name="role_policies", verbose_name=_("organisation")
+    )
     role = models.CharField(_("role"), max_length=30, choices=Role.choices)
     requires_two_factor = models.BooleanField(_("requires two-factor authentication"), default=False)
 
     class Meta:
+        verbose_name = _("role policy")
+        verbose_name_plural = _("role policies")
         constraints = [models.UniqueConstraint(fields=["organisation", "role"], name="role_policy_unique")]
 
     def __str__(self) -> str:

@@ -12,6 +12,7 @@ import pyotp
 from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from ventanilla.accounts import tasks
 from ventanilla.accounts.models import (
@@ -26,7 +27,7 @@ from ventanilla.accounts.models import (
 from ventanilla.core import audit, crypto
 from ventanilla.core.fields import BlindIndexField
 from ventanilla.core.models import AuditAction
-from ventanilla.core.roles import Permission, parse_role
+from ventanilla.core.roles import Permission, Role, parse_role
 from ventanilla.core.scoping import forget_scope, scope_for
 from ventanilla.core.tasks import enqueue
 
@@ -117,7 +118,7 @@ def grant_membership(
     site_list = list(sites)
     foreign = [s.pk for s in site_list if s.organisation_id != organisation.pk]
     if foreign:
-        raise ValueError("Sites must belong to the membership's organisation.")
+        raise ValueError(_("Sites must belong to the membership's organisation."))
     membership, created = Membership.objects.get_or_create(user=user, organisation=organisation, role=role)
     if not created and not membership.is_active:
         membership.is_active = True
@@ -146,19 +147,21 @@ def change_membership(
     _require(by, Permission.MANAGE_MEMBERS, membership.organisation)
     membership = Membership.objects.select_for_update().get(pk=membership.pk)
     detail: dict[str, Any] = {"user": membership.user_id, "change": "changed"}
+    own_administrator_role = membership.user_id == by.pk and membership.role == Role.ADMINISTRATOR
+    if own_administrator_role and (is_active is False or (role is not None and role != membership.role)):
+        # Demoting oneself removes the administrator role as surely as deactivating it does.
+        raise ValueError(_("Administrators cannot remove their own administrator role."))
     if role is not None and role != membership.role:
         detail["role_before"], detail["role"] = membership.role, parse_role(role).value
         membership.role = detail["role"]
     if is_active is not None and is_active != membership.is_active:
-        if not is_active and membership.user_id == by.pk and membership.role == "administrator":
-            raise ValueError("Administrators cannot remove their own administrator role.")
         membership.is_active = is_active
         detail["active"] = is_active
     membership.save()
     if sites is not None:
         site_list = list(sites)
         if any(s.organisation_id != membership.organisation_id for s in site_list):
-            raise ValueError("Sites must belong to the membership's organisation.")
+            raise ValueError(_("Sites must belong to the membership's organisation."))
         membership.sites.set(site_list)
         detail["sites"] = [s.pk for s in site_list]
     audit.record(AuditAction.ROLE_CHANGE, by=by, obj=membership, detail=detail)
@@ -280,7 +283,7 @@ def confirm_two_factor(user: User, *, code: str) -> bool:
 @transaction.atomic
 def disable_two_factor(user: User, *, by: User) -> None:
     if two_factor_required(user):
-        raise ValueError("Your role requires two-factor authentication; it cannot be turned off.")
+        raise ValueError(_("Your role requires two-factor authentication; it cannot be turned off."))
     user.totp_secret = ""
     user.totp_confirmed_at = None
     user.save(update_fields=["totp_secret", "totp_confirmed_at"])

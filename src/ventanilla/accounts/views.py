@@ -37,7 +37,8 @@ def _client_address(request: HttpRequest) -> str:
 
 
 def _safe_next(request: HttpRequest, value: str | None) -> str:
-    if value and url_has_allowed_host_and_scheme(value, allowed_hosts={request.get_host()}):
+    allowed_hosts = {request.get_host()}
+    if value and url_has_allowed_host_and_scheme(value, allowed_hosts, require_https=request.is_secure()):
         return value
     return "/"
 
@@ -215,9 +216,13 @@ def site_edit(request: HttpRequest, organisation_pk: int, pk: int | None = None)
         raise Http404
     form = SiteForm(request.POST or None, instance=site)
     if request.method == "POST" and form.is_valid():
-        services.save_site(form.instance, by=request.user, changed=form.changed_data)  # type: ignore[arg-type]
-        messages.success(request, _("The site was saved."))
-        return redirect("accounts:organisation_detail", pk=organisation.pk)
+        try:
+            services.save_site(form.instance, by=request.user, changed=form.changed_data)  # type: ignore[arg-type]
+        except ValidationError as error:
+            form.add_error(None, error)
+        else:
+            messages.success(request, _("The site was saved."))
+            return redirect("accounts:organisation_detail", pk=organisation.pk)
     return render(
         request, "accounts/site_form.html", {"form": form, "organisation": organisation, "site": site}
     )

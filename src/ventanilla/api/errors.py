@@ -7,6 +7,7 @@ from typing import Any
 from django.core.exceptions import PermissionDenied
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.http import Http404
+from django.utils.translation import gettext as _
 from rest_framework import exceptions, status
 from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
@@ -29,7 +30,7 @@ def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | Non
     code = getattr(exc, "default_code", "error")
     fields: dict[str, Any] = {}
     if isinstance(exc, exceptions.ValidationError):
-        message = "The request has invalid fields."
+        message = _("The request has invalid fields.")
         detail = _flatten(exc.detail)
         if isinstance(detail, dict):
             fields = {key: value for key, value in detail.items() if key != "non_field_errors"}
@@ -38,9 +39,9 @@ def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | Non
         else:
             message = " ".join(detail) if isinstance(detail, list) else detail
     elif isinstance(exc, Http404):
-        code, message = "not_found", "Not found."
+        code, message = "not_found", _("Not found.")
     elif isinstance(exc, PermissionDenied):
-        code, message = "permission_denied", "You do not have permission to do this."
+        code, message = "permission_denied", _("You do not have permission to do this.")
     else:
         message = str(getattr(exc, "detail", exc))
     response.data = {"error": {"code": code, "message": message, "fields": fields}}

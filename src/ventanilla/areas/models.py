@@ -24,7 +24,12 @@ class AdministrativeArea(models.Model):
     # Names in other languages as the COD gives them ({"es": "...", "fr": "..."}).
     names = models.JSONField(_("names by language"), default=dict, blank=True)
     parent = models.ForeignKey(
-        "self", null=True, blank=True, on_delete=models.PROTECT, related_name="children", verbose_name=_("parent")
+        "self",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="children",
+        verbose_name=_("parent"),
     )
     country_pcode = models.CharField(_("country P-code"), max_length=20, db_index=True)
 

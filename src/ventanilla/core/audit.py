@@ -56,13 +56,24 @@ def _organisation_of(obj: models.Model | None) -> int | None:
     return int(value) if value is not None else None
 
 
+def _check_value(key: str, value: Any) -> None:
+    if isinstance(value, str) and len(value) > 200:
+        raise ValueError(f"Audit detail {key!r} is too long to be an id or code.")
+    if isinstance(value, float):
+        raise ValueError(f"Audit detail {key!r} must not be a float (hashing needs exact values).")
+    # Nested lists and dicts obey the same rules: {"ids": [1.5]} or {"x": {"note": long}} must not slip by.
+    if isinstance(value, list | tuple):
+        for item in value:
+            _check_value(key, item)
+    if isinstance(value, dict):
+        for item in value.values():
+            _check_value(key, item)
+
+
 def _check_detail(detail: dict[str, Any]) -> dict[str, Any]:
     """Details are ids, codes and counts; a long free text is almost certainly a leak of a value."""
     for key, value in detail.items():
-        if isinstance(value, str) and len(value) > 200:
-            raise ValueError(f"Audit detail {key!r} is too long to be an id or code.")
-        if isinstance(value, float):
-            raise ValueError(f"Audit detail {key!r} must not be a float (hashing needs exact values).")
+        _check_value(key, value)
     return detail
 
 

@@ -54,7 +54,7 @@ def decrypt(token: str) -> str:
         raise DecryptionError("Value is not a Ventanilla ciphertext.")
     try:
         return cipher().decrypt(token[len(TOKEN_PREFIX) :].encode("ascii")).decode("utf-8")
-    except InvalidToken:
+    except (InvalidToken, UnicodeEncodeError):  # a non-ASCII body is no token either
         raise DecryptionError("No configured key decrypts this value.") from None
 
 
@@ -62,7 +62,7 @@ def rotate(token: str) -> str:
     """Re-encrypt under the first key; raises DecryptionError when no key fits."""
     try:
         body = cipher().rotate(token[len(TOKEN_PREFIX) :].encode("ascii"))
-    except InvalidToken:
+    except (InvalidToken, UnicodeEncodeError):
         raise DecryptionError("No configured key decrypts this value.") from None
     return TOKEN_PREFIX + body.decode("ascii")
 
@@ -82,8 +82,12 @@ def normalise_text(value: str) -> str:
 
 
 def normalise_phone(value: str) -> str:
-    """Keep a leading plus and the digits, so '+52 962 123 4567' and '+529621234567' match."""
-    digits = re.sub(r"\D", "", value)
+    """Keep a leading plus and the digits, so '+52 962 123 4567' and '+529621234567' match.
+
+    Digits typed in another script (Arabic-Indic '٥٠٢', full-width '５０２') count as the same digits.
+    """
+    value = unicodedata.normalize("NFKC", value)
+    digits = "".join(str(unicodedata.decimal(char)) for char in value if char.isdecimal())
     return ("+" + digits) if value.strip().startswith("+") else digits
 
 

@@ -13,7 +13,7 @@ from collections.abc import Mapping
 from django.core.exceptions import ImproperlyConfigured
 
 _TRUE = {"1", "true", "yes", "on"}
-_FALSE = {"0", "false", "no", "off", ""}
+_FALSE = {"0", "false", "no", "off"}
 
 
 class EnvironmentError_(ImproperlyConfigured):  # noqa: N801 - keeps the builtin name free
@@ -33,7 +33,8 @@ def env_str(name: str, default: str | None = None, *, environ: Mapping[str, str]
 def env_bool(name: str, default: bool, *, environ: Mapping[str, str] | None = None) -> bool:
     source = os.environ if environ is None else environ
     raw = source.get(name)
-    if raw is None:
+    if raw is None or raw.strip() == "":
+        # Blank is unset, as for every reader: an empty `HTTPS=` line must not switch HTTPS off.
         return default
     lowered = raw.strip().lower()
     if lowered in _TRUE:

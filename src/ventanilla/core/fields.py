@@ -85,9 +85,14 @@ class BlindIndexField(models.CharField):
         kwargs.update({"source": self.source, "purpose": self.purpose})
         if self.phone:
             kwargs["phone"] = True
+        # Compare with this field's defaults, not Django's: Django leaves out db_index=False, blank=False
+        # and editable=True, which this field would then rebuild as True, True and False.
         for key, default in (("max_length", 64), ("editable", False), ("blank", True), ("db_index", True)):
-            if kwargs.get(key) == default:
-                kwargs.pop(key)
+            value = getattr(self, key)
+            if value == default:
+                kwargs.pop(key, None)
+            else:
+                kwargs[key] = value
         return name, path, args, kwargs
 
     def compute(self, value: Any) -> str:
@@ -101,9 +106,13 @@ class BlindIndexField(models.CharField):
         setattr(model_instance, self.attname, value)
         return value
 
-    def lookup_value(self, raw: str) -> str:
-        """The value to filter with: `Model.objects.filter(phone_index=field.lookup_value("+52..."))`."""
-        return self.compute(raw)
+    def lookup_value(self, raw: str) -> str | None:
+        """The value to filter with: `Model.objects.filter(phone_index=field.lookup_value("+52..."))`.
+
+        A blank search matches nothing (None filters as IS NULL on a NOT NULL column), not every row
+        whose source is blank: "find the person with phone ''" must not return a stranger.
+        """
+        return self.compute(raw) or None
 
 
 def encrypted_fields(model: type[models.Model]) -> list[EncryptedTextField]:

@@ -17,6 +17,7 @@ from celery.app.task import Task
 from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
+from django.utils.module_loading import autodiscover_modules
 
 logger = logging.getLogger(__name__)
 
@@ -46,6 +47,9 @@ def run_in_process_beat(*, stop: Callable[[], bool] | None = None, tick_seconds:
     """Run the periodic schedule without a broker (the embedded set-up): each due task runs here."""
     from celery import current_app
 
+    # A worker imports every app's tasks.py at start; this loop must too, or a scheduled task whose
+    # module nothing else imported is missing from the registry (KeyError) when it first falls due.
+    autodiscover_modules("tasks")
     last_run: dict[str, datetime] = {}
     while stop is None or not stop():
         now = timezone.now()

@@ -9,6 +9,7 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
 from django.db import connection
+from django.db.models import Q
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import render
 from django.views.decorators.cache import never_cache
@@ -79,8 +80,10 @@ def audit_entries_for(user: object) -> object:
     from ventanilla.accounts.models import Membership
 
     members = Membership.objects.filter(organisation_id__in=organisations).values("user_id")
-    return AuditEntry.objects.filter(organisation_id__in=organisations) | AuditEntry.objects.filter(
-        actor_id__in=members
+    # A member's own entries that belong to no organisation (sign-ins, tokens) are theirs to audit; what a
+    # member of two organisations did in the other one is that organisation's business.
+    return AuditEntry.objects.filter(
+        Q(organisation_id__in=organisations) | Q(organisation_id__isnull=True, actor_id__in=members)
     )
 
 
@@ -95,7 +98,7 @@ def _parse_date(value: str | None) -> datetime.date | None:
 def audit_log(request: HttpRequest) -> HttpResponse:
     entries = audit_entries_for(request.user)
     params = request.GET
-    if params.get("actor", "").isdigit():
+    if params.get("actor", "").isdecimal():  # not isdigit(): int("²") raises
         entries = entries.filter(actor_id=int(params["actor"]))  # type: ignore[attr-defined]
     if params.get("action") in AuditAction.values:
         entries = entries.filter(action=params["action"])  # type: ignore[attr-defined]

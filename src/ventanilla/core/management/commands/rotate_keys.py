@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from functools import partial
-from functools import partial
 from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError
