@@ -9,6 +9,7 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
@@ -40,7 +41,7 @@ def _safe_next(request: HttpRequest, value: str | None) -> str:
     allowed_hosts = {request.get_host()}
     if value and url_has_allowed_host_and_scheme(value, allowed_hosts, require_https=request.is_secure()):
         return value
-    return "/"
+    return reverse("core:dashboard")  # in the language of the page the user signed in on
 
 
 def login_view(request: HttpRequest) -> HttpResponse:
@@ -85,7 +86,7 @@ def two_factor_verify(request: HttpRequest) -> HttpResponse:
             form.add_error(None, _("Too many failed attempts. Wait a few minutes and try again."))
             return render(request, "accounts/two_factor_verify.html", {"form": form}, status=429)
         if services.verify_totp(user, form.cleaned_data["code"]):
-            next_url = request.session.get(PENDING_NEXT, "/")
+            next_url = request.session.get(PENDING_NEXT) or reverse("core:dashboard")
             login(request, user, backend="django.contrib.auth.backends.ModelBackend")
             request.session[TWO_FACTOR_DONE] = True
             services.record_login(user, method="password+totp")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import sys
 from typing import Any
 
 from django.core.management.base import BaseCommand
@@ -21,6 +22,8 @@ class Command(BaseCommand):
         bind = options["bind"] or f"{env_str('HOST', '127.0.0.1')}:{env_int('PORT', 8000, minimum=1)}"
         workers = options["workers"] or env_int("WEB_CONCURRENCY", 2, minimum=1)
         argv = [
+            sys.executable,
+            "-m",
             "gunicorn",
             "ventanilla.wsgi:application",
             "--bind",
@@ -36,4 +39,5 @@ class Command(BaseCommand):
             "--timeout",
             str(env_int("WEB_TIMEOUT", 60, minimum=5)),
         ]
-        os.execvp("gunicorn", argv)  # noqa: S606,S607 - replaces this process with the server on PATH
+        # The gunicorn of this interpreter, whether or not the virtualenv is on PATH.
+        os.execv(sys.executable, argv)  # noqa: S606 - replaces this process with the server
