@@ -1,4 +1,4 @@
-"""The `ventanilla` command: Django's manage.py, plus `init-env` which needs no settings yet.
+"""The `ventanilla` command: Django's manage.py, plus `init-env` and `generate-key`, which need no settings.
 
 Commands may be typed with hyphens (`ventanilla audit-verify`); they map to Django command modules
 with underscores.
@@ -52,6 +52,10 @@ def main() -> None:
     argv = list(sys.argv)
     if len(argv) > 1 and argv[1] == "init-env":
         raise SystemExit(init_env(argv[2:]))
+    if len(argv) > 1 and argv[1] in {"generate-key", "generate_key"}:
+        # Needs no settings: it makes the very first key, before any environment exists.
+        print(_fernet_key())
+        raise SystemExit(0)
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "ventanilla.settings")
     if len(argv) > 1 and not argv[1].startswith("-"):
         argv[1] = argv[1].replace("-", "_")

@@ -77,6 +77,7 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "ventanilla.accounts.middleware.SessionIdleTimeoutMiddleware",
     "ventanilla.accounts.middleware.TwoFactorRequiredMiddleware",
+    "ventanilla.accounts.middleware.PasswordChangeRequiredMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
@@ -109,6 +110,8 @@ try:
 except Exception as error:  # dj-database-url raises bare ValueError/KeyError on unknown schemes
     raise EnvironmentError_(f"The environment variable DATABASE_URL cannot be understood: {error}") from None
 if _db["ENGINE"] == "django.db.backends.sqlite3":
+    # The embedded database lives in the data folder: make it on first use, not fail on it.
+    Path(_db["NAME"]).parent.mkdir(parents=True, exist_ok=True)
     _db["CONN_MAX_AGE"] = 0
     _db["OPTIONS"] = {
         # Concurrent writers (gunicorn workers, in-process tasks) need WAL and immediate write locks.
@@ -150,6 +153,10 @@ SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SAMESITE = "Lax"
 LOGIN_FAILURE_LIMIT = env_int("LOGIN_FAILURE_LIMIT", 5, minimum=1)
 LOGIN_FAILURE_WINDOW_MINUTES = env_int("LOGIN_FAILURE_WINDOW_MINUTES", 15, minimum=1)
+# A whole centre often shares one address: this limit is per address, the one above per username.
+LOGIN_FAILURE_ADDRESS_LIMIT = env_int("LOGIN_FAILURE_ADDRESS_LIMIT", 50, minimum=1)
+# How many reverse proxies of ours add to X-Forwarded-For (0: use the connection's address).
+TRUSTED_PROXY_COUNT = env_int("TRUSTED_PROXY_COUNT", 0, minimum=0)
 
 # --- HTTPS and headers ----------------------------------------------------------------------------
 HTTPS = env_bool("HTTPS", not DEBUG)

@@ -14,7 +14,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 
 from ventanilla.accounts import services
-from ventanilla.accounts.models import Membership, Organisation, Site, User
+from ventanilla.accounts.models import Membership, Organisation, Site
 from ventanilla.core.roles import Permission, Role
 from ventanilla.core.scoping import scope_for
 
@@ -130,7 +130,9 @@ class SiteViewSet(
 
 
 class MembershipSerializer(serializers.ModelSerializer):
-    user = serializers.SlugRelatedField(slug_field="username", queryset=User.objects.filter(is_active=True))
+    # A plain username, resolved among the organisation's own members in validate(): a related field
+    # would answer differently for usernames that exist elsewhere, letting callers probe them.
+    user = serializers.CharField(source="user.username")
     organisation = serializers.PrimaryKeyRelatedField(queryset=Organisation.objects.all())
     role = serializers.ChoiceField(choices=Role.choices)
     sites = serializers.PrimaryKeyRelatedField(many=True, queryset=Site.objects.all(), required=False)
@@ -153,8 +155,15 @@ class MembershipSerializer(serializers.ModelSerializer):
             raise ApiValidationError(
                 {"organisation": [_("A membership cannot move to another organisation.")]}
             )
-        if self.instance is not None and attrs.get("user", self.instance.user) != self.instance.user:
-            raise ApiValidationError({"user": [_("A membership cannot move to another user.")]})
+        username = attrs.pop("user", {}).get("username")
+        if self.instance is not None:
+            if username is not None and username != self.instance.user.username:
+                raise ApiValidationError({"user": [_("A membership cannot move to another user.")]})
+        else:
+            user = services.members_of(organisation).filter(username=username).first()
+            if user is None:
+                raise ApiValidationError({"user": [_("No member of this organisation has this username.")]})
+            attrs["user"] = user
         bad = [s.pk for s in attrs.get("sites", []) if s.organisation_id != organisation.pk]
         if bad:
             raise ApiValidationError(

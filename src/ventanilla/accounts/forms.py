@@ -5,6 +5,8 @@ from __future__ import annotations
 from typing import Any
 
 from django import forms
+from django.conf import settings
+from django.contrib.auth.validators import UnicodeUsernameValidator
 from django.utils.translation import gettext_lazy as _
 
 from ventanilla.accounts.models import Organisation, Site, User
@@ -43,8 +45,12 @@ class SiteForm(forms.ModelForm):
         return value
 
 
-class GrantMembershipForm(forms.Form):
-    user = forms.ModelChoiceField(label=_("User"), queryset=User.objects.filter(is_active=True))
+class StaffMemberForm(forms.Form):
+    username = forms.CharField(label=_("Username"), max_length=150, validators=[UnicodeUsernameValidator()])
+    full_name = forms.CharField(label=_("Full name"), max_length=200)
+    email = forms.EmailField(label=_("Email"), required=False)
+    phone = forms.CharField(label=_("Phone"), max_length=40, required=False)
+    preferred_language = forms.ChoiceField(label=_("Preferred language"), choices=settings.LANGUAGES)
     role = forms.ChoiceField(label=_("Role"), choices=Role.choices)
     sites = forms.ModelMultipleChoiceField(
         label=_("Sites (for site-scoped roles)"),
@@ -55,6 +61,24 @@ class GrantMembershipForm(forms.Form):
 
     def __init__(self, *args: Any, organisation: Organisation, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
+        self.fields["sites"].queryset = organisation.sites.filter(is_active=True)  # type: ignore[attr-defined]
+
+
+class GrantMembershipForm(forms.Form):
+    user = forms.ModelChoiceField(label=_("User"), queryset=User.objects.none())
+    role = forms.ChoiceField(label=_("Role"), choices=Role.choices)
+    sites = forms.ModelMultipleChoiceField(
+        label=_("Sites (for site-scoped roles)"),
+        queryset=Site.objects.none(),
+        required=False,
+        widget=forms.CheckboxSelectMultiple,
+    )
+
+    def __init__(self, *args: Any, organisation: Organisation, **kwargs: Any) -> None:
+        from ventanilla.accounts.services import members_of
+
+        super().__init__(*args, **kwargs)
+        self.fields["user"].queryset = members_of(organisation)  # type: ignore[attr-defined]
         self.fields["sites"].queryset = organisation.sites.filter(is_active=True)  # type: ignore[attr-defined]
 
 

@@ -7,13 +7,14 @@ from collections.abc import Callable
 
 from django.conf import settings
 from django.contrib.auth import logout
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect
 from django.urls import reverse
+from django.utils.translation import gettext_lazy as _
 
 LAST_SEEN = "ventanilla_last_seen"
 TWO_FACTOR_DONE = "ventanilla_two_factor_done"
-_OPEN_PREFIXES = ("/static/", "/healthz", "/readyz", "/api/", "/i18n/")
+_OPEN_PREFIXES = ("/static/", "/healthz", "/readyz", "/api/schema/", "/api/docs/", "/api/redoc/")
 
 
 class SessionIdleTimeoutMiddleware:
@@ -32,7 +33,12 @@ class SessionIdleTimeoutMiddleware:
 
 
 class TwoFactorRequiredMiddleware:
-    """A signed-in user whose role requires two-factor goes to set-up until it is done."""
+    """A session is complete only after two-factor when the user has it or their role requires it.
+
+    A user with two-factor who got a session some other way (never through our sign-in) is signed out;
+    one whose role requires it but has not set it up goes to set-up. API calls on such a session get a
+    403 in the API's error format; bearer tokens are checked by the API itself, not here.
+    """
 
     def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]):
         self.get_response = get_response
@@ -46,7 +52,42 @@ class TwoFactorRequiredMiddleware:
         ):
             from ventanilla.accounts.services import two_factor_required
 
+            if getattr(user, "has_two_factor", False):
+                logout(request)
+                return self._refuse(request, reverse("accounts:login"))
             allowed = {reverse("accounts:two_factor_setup"), reverse("accounts:logout")}
             if request.path not in allowed and two_factor_required(user):
-                return redirect("accounts:two_factor_setup")
+                return self._refuse(request, reverse("accounts:two_factor_setup"))
+        return self.get_response(request)
+
+    @staticmethod
+    def _refuse(request: HttpRequest, location: str) -> HttpResponse:
+        if request.path.startswith("/api/"):
+            body = {
+                "error": {
+                    "code": "account_setup_required",
+                    "message": str(_("Finish setting up your account (password, two-factor) first.")),
+                    "fields": {},
+                }
+            }
+            return JsonResponse(body, status=403)
+        return redirect(location)
+
+
+class PasswordChangeRequiredMiddleware:
+    """An account made with a one-time password must choose its own before doing anything else."""
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]):
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        user = request.user
+        if (
+            user.is_authenticated
+            and getattr(user, "must_change_password", False)
+            and not request.path.startswith(_OPEN_PREFIXES)
+        ):
+            allowed = {reverse("accounts:password_change"), reverse("accounts:logout")}
+            if request.path not in allowed:
+                return TwoFactorRequiredMiddleware._refuse(request, reverse("accounts:password_change"))
         return self.get_response(request)

@@ -58,6 +58,7 @@ class User(AbstractBaseUser, PermissionsMixin):
     is_active = models.BooleanField(_("active"), default=True)
     is_staff = models.BooleanField(_("may use the Django admin"), default=False)
     date_joined = models.DateTimeField(_("date joined"), default=timezone.now)
+    must_change_password = models.BooleanField(_("must change password at next sign-in"), default=False)
     totp_secret = EncryptedTextField(blank=True, editable=False)
     totp_confirmed_at = models.DateTimeField(null=True, blank=True, editable=False)
 

@@ -11,6 +11,7 @@ from typing import Any
 import pyotp
 from django.conf import settings
 from django.db import transaction
+from django.db.models import QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -93,6 +94,68 @@ def create_user(
     )
     audit.record_change(AuditAction.CREATE, user, by=by, fields=["username", "full_name", "email", "phone"])
     return user
+
+
+def new_temporary_password() -> str:
+    return secrets.token_urlsafe(12)
+
+
+@dataclass(frozen=True)
+class NewStaffMember:
+    user: User
+    membership: Membership
+    temporary_password: str  # shown once to the administrator; the user must change it at sign-in
+
+
+@transaction.atomic
+def create_staff_member(
+    *,
+    organisation: Organisation,
+    username: str,
+    full_name: str,
+    role: str,
+    by: User,
+    email: str = "",
+    phone: str = "",
+    preferred_language: str = "en",
+    sites: Iterable[Site] = (),
+) -> NewStaffMember:
+    """An administrator adds a colleague: an account with a one-time password and a first role."""
+    _require(by, Permission.MANAGE_MEMBERS, organisation)
+    if User.objects.filter(username=username).exists():
+        raise ValueError(_("This username is taken; choose another."))
+    temporary_password = new_temporary_password()
+    user = create_user(
+        username=username,
+        password=temporary_password,
+        full_name=full_name,
+        email=email,
+        phone=phone,
+        preferred_language=preferred_language,
+        by=by,
+    )
+    user.must_change_password = True
+    user.save(update_fields=["must_change_password"])
+    membership = grant_membership(user=user, organisation=organisation, role=role, sites=sites, by=by)
+    return NewStaffMember(user=user, membership=membership, temporary_password=temporary_password)
+
+
+@transaction.atomic
+def change_password(user: User, *, new_password: str) -> User:
+    """Validated by the form (Django's validators); here it is stored and audited."""
+    user.set_password(new_password)
+    user.must_change_password = False
+    user.save(update_fields=["password", "must_change_password"])
+    audit.record_change(AuditAction.UPDATE, user, by=user, fields=["password"])
+    return user
+
+
+def members_of(organisation: Organisation) -> QuerySet[User]:
+    """People who already hold a role here: the only ones an administrator can give another role.
+
+    Usernames of other organisations stay invisible, so no one can list or probe them.
+    """
+    return User.objects.filter(memberships__organisation=organisation, is_active=True).distinct()
 
 
 def find_user_by_email(email: str) -> User | None:
@@ -216,7 +279,8 @@ def check_login_allowed(*, username: str, address: str) -> None:
     limit = settings.LOGIN_FAILURE_LIMIT
     if (
         recent.filter(username_hash=_hash(username, "login.username")).count() >= limit
-        or recent.filter(address_hash=_hash(address, "login.address")).count() >= limit * 4
+        or recent.filter(address_hash=_hash(address, "login.address")).count()
+        >= settings.LOGIN_FAILURE_ADDRESS_LIMIT
     ):
         raise LoginThrottled
 

@@ -16,6 +16,12 @@ urlpatterns = [
     path("organisations/<int:organisation_pk>/sites/new/", views.site_edit, name="site_create"),
     path("organisations/<int:organisation_pk>/sites/<int:pk>/edit/", views.site_edit, name="site_edit"),
     path("organisations/<int:organisation_pk>/members/new/", views.membership_grant, name="membership_grant"),
+    path(
+        "organisations/<int:organisation_pk>/staff/new/",
+        views.staff_member_create,
+        name="staff_member_create",
+    ),
+    path("accounts/password/", views.password_change, name="password_change"),
     path("organisations/<int:organisation_pk>/policies/", views.role_policies, name="role_policies"),
     path("memberships/<int:pk>/edit/", views.membership_edit, name="membership_edit"),
 ]

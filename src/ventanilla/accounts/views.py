@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import segno
 from django.contrib import messages
-from django.contrib.auth import authenticate, login, logout
+from django.contrib.auth import authenticate, login, logout, update_session_auth_hash
 from django.contrib.auth.decorators import login_required
+from django.contrib.auth.forms import PasswordChangeForm
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
@@ -22,10 +23,12 @@ from ventanilla.accounts.forms import (
     MembershipForm,
     RolePolicyForm,
     SiteForm,
+    StaffMemberForm,
     TokenForm,
 )
 from ventanilla.accounts.middleware import TWO_FACTOR_DONE
 from ventanilla.accounts.models import ApiToken, Membership, Organisation, RolePolicy, Site, User
+from ventanilla.core.http import client_address
 from ventanilla.core.roles import Permission
 from ventanilla.core.scoping import scope_for
 
@@ -34,7 +37,7 @@ PENDING_NEXT = "ventanilla_pending_next"
 
 
 def _client_address(request: HttpRequest) -> str:
-    return request.META.get("REMOTE_ADDR", "")
+    return client_address(request)
 
 
 def _safe_next(request: HttpRequest, value: str | None) -> str:
@@ -248,6 +251,39 @@ def membership_grant(request: HttpRequest, organisation_pk: int) -> HttpResponse
             messages.success(request, _("The role was granted."))
             return redirect("accounts:organisation_detail", pk=organisation.pk)
     return render(request, "accounts/membership_form.html", {"form": form, "organisation": organisation})
+
+
+@login_required
+def staff_member_create(request: HttpRequest, organisation_pk: int) -> HttpResponse:
+    organisation = _managed_organisation(request, organisation_pk, Permission.MANAGE_MEMBERS)
+    form = StaffMemberForm(request.POST or None, organisation=organisation)
+    if request.method == "POST" and form.is_valid():
+        try:
+            created = services.create_staff_member(
+                organisation=organisation,
+                by=request.user,  # type: ignore[arg-type]
+                **form.cleaned_data,
+            )
+        except ValueError as error:
+            form.add_error("username", str(error))
+        else:
+            context = {"organisation": organisation, "created": created}
+            return render(request, "accounts/staff_member_created.html", context)
+    return render(request, "accounts/staff_member_form.html", {"form": form, "organisation": organisation})
+
+
+@login_required
+def password_change(request: HttpRequest) -> HttpResponse:
+    user: User = request.user  # type: ignore[assignment]
+    form = PasswordChangeForm(user, request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        services.change_password(user, new_password=form.cleaned_data["new_password1"])
+        update_session_auth_hash(request, user)
+        messages.success(request, _("Your password was changed."))
+        return redirect("accounts:profile")
+    return render(
+        request, "accounts/password_change.html", {"form": form, "required": user.must_change_password}
+    )
 
 
 @login_required

@@ -5,9 +5,19 @@ from __future__ import annotations
 from typing import Any
 
 from django.contrib import admin
-from django.http import HttpRequest
+from django.contrib.auth.views import redirect_to_login
+from django.http import HttpRequest, HttpResponse
+from django.urls import reverse
 
 from ventanilla.core.models import AuditEntry
+
+
+def _sign_in_through_ventanilla(request: HttpRequest, extra_context: Any = None) -> HttpResponse:
+    """The admin site's own login would skip two-factor, throttling and the audit: use ours."""
+    return redirect_to_login(request.get_full_path(), reverse("accounts:login"))
+
+
+admin.site.login = _sign_in_through_ventanilla  # type: ignore[method-assign]
 
 
 @admin.register(AuditEntry)

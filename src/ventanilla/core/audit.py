@@ -161,6 +161,7 @@ def verify_chain(
     """Walk the chain in id order; name the first entry whose hash or link does not hold."""
     previous = GENESIS
     checked = 0
+    head_seen = expected_head is None
     for entry in _entries(batch_size):
         if entry.previous_hash != previous:
             return VerifyResult(
@@ -172,11 +173,16 @@ def verify_chain(
         if compute_hash(entry) != entry.entry_hash:
             return VerifyResult(checked, previous, entry.pk, "its content does not match its hash (edited)")
         previous = entry.entry_hash
+        head_seen = head_seen or previous == expected_head
         checked += 1
         if progress is not None:
             progress(1)
-    if expected_head is not None and previous != expected_head:
+    if not head_seen:
+        # Entries written after the head was recorded are fine; losing the recorded head is not.
         return VerifyResult(
-            checked, previous, -1, "the last entry is not the expected head (entries at the end were removed)"
+            checked,
+            previous,
+            -1,
+            "the recorded head is no longer in the chain (entries at the end were removed or replaced)",
         )
     return VerifyResult(checked, previous)
