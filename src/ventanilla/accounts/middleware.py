@@ -14,6 +14,9 @@ from django.utils.translation import gettext_lazy as _
 
 LAST_SEEN = "ventanilla_last_seen"
 TWO_FACTOR_DONE = "ventanilla_two_factor_done"
+TWO_FACTOR_NOT_REQUIRED_UNTIL = "ventanilla_two_factor_not_required_until"
+_LAST_SEEN_RESOLUTION = 60
+_POLICY_RECHECK_SECONDS = 300
 _OPEN_PREFIXES = ("/static/", "/healthz", "/readyz", "/api/schema/", "/api/docs/", "/api/redoc/")
 
 
@@ -28,7 +31,9 @@ class SessionIdleTimeoutMiddleware:
             if last_seen is not None and now - int(last_seen) > settings.SESSION_IDLE_MINUTES * 60:
                 logout(request)
                 return redirect(f"{reverse('accounts:login')}?expired=1")
-            request.session[LAST_SEEN] = now
+            if last_seen is None or now - int(last_seen) >= _LAST_SEEN_RESOLUTION:
+                # Written at most once a minute: a session write on every request serialises SQLite.
+                request.session[LAST_SEEN] = now
         return self.get_response(request)
 
 
@@ -55,9 +60,16 @@ class TwoFactorRequiredMiddleware:
             if getattr(user, "has_two_factor", False):
                 logout(request)
                 return self._refuse(request, reverse("accounts:login"))
+            now = int(time.time())
+            if request.session.get(TWO_FACTOR_NOT_REQUIRED_UNTIL, 0) > now:
+                return self.get_response(request)
             allowed = {reverse("accounts:two_factor_setup"), reverse("accounts:logout")}
-            if request.path not in allowed and two_factor_required(user):
-                return self._refuse(request, reverse("accounts:two_factor_setup"))
+            if two_factor_required(user):
+                if request.path not in allowed:
+                    return self._refuse(request, reverse("accounts:two_factor_setup"))
+            else:
+                # Policies change rarely: look again after a few minutes, not on every request.
+                request.session[TWO_FACTOR_NOT_REQUIRED_UNTIL] = now + _POLICY_RECHECK_SECONDS
         return self.get_response(request)
 
     @staticmethod
