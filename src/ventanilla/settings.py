@@ -11,6 +11,7 @@ from pathlib import Path
 import dj_database_url
 import django_stubs_ext
 from celery.schedules import crontab
+from cryptography.fernet import Fernet
 from django.utils.translation import gettext_lazy as _
 
 from ventanilla.core.env import EnvironmentError_, env_bool, env_int, env_list, env_str
@@ -40,6 +41,15 @@ FIELD_ENCRYPTION_KEYS = env_list(
 )
 if not FIELD_ENCRYPTION_KEYS:
     raise EnvironmentError_("The environment variable FIELD_ENCRYPTION_KEYS is required but not set.")
+for _position, _key in enumerate(FIELD_ENCRYPTION_KEYS, start=1):
+    try:
+        Fernet(_key.encode())
+    except (ValueError, TypeError):
+        # Fail at start-up, not at the first sign-in; name the entry, never its value.
+        raise EnvironmentError_(
+            f"The environment variable FIELD_ENCRYPTION_KEYS has an invalid key at position {_position} "
+            "(expected 32 url-safe base64 bytes; make one with `ventanilla generate-key`)."
+        ) from None
 BLIND_INDEX_KEY = _secret("BLIND_INDEX_KEY", f"{_DEV_ONLY}-blind-index-key")
 
 ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", ["127.0.0.1", "localhost"] if DEBUG else [])
@@ -245,6 +255,9 @@ REST_FRAMEWORK = {
     "DEFAULT_PAGINATION_CLASS": "rest_framework.pagination.LimitOffsetPagination",
     "PAGE_SIZE": 50,
     "EXCEPTION_HANDLER": "ventanilla.api.errors.exception_handler",
+    # The browsable API's forms list related rows; outside development, JSON only (docs at /api/docs/).
+    "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"]
+    + (["rest_framework.renderers.BrowsableAPIRenderer"] if DEBUG else []),
 }
 SPECTACULAR_SETTINGS = {
     "TITLE": "Ventanilla API",

@@ -29,14 +29,31 @@ class OrganisationSerializer(serializers.ModelSerializer):
         fields = ["id", "name", "short_name", "kind", "country", "is_active"]
 
 
-class SiteSerializer(serializers.ModelSerializer):
+class ScopedRelationsMixin:
+    """Related ids are looked up among what the caller may see, so another organisation's id reads
+    as nonexistent (no probing), and the browsable API lists nothing foreign."""
+
+    scoped_relations: dict[str, type[Any]] = {}
+
+    def get_fields(self) -> dict[str, Any]:
+        fields: dict[str, Any] = super().get_fields()  # type: ignore[misc]
+        user = self.context["request"].user if "request" in self.context else None  # type: ignore[attr-defined]
+        for name, model in self.scoped_relations.items():
+            field = fields[name]
+            target = field.child_relation if isinstance(field, serializers.ManyRelatedField) else field
+            target.queryset = model.objects.visible_to(user)
+        return fields
+
+
+class SiteSerializer(ScopedRelationsMixin, serializers.ModelSerializer):
     area = serializers.SlugRelatedField(
         slug_field="pcode",
         queryset=Site._meta.get_field("area").related_model.objects.all(),  # type: ignore[union-attr]
         required=False,
         allow_null=True,
     )
-    organisation = serializers.PrimaryKeyRelatedField(queryset=Organisation.objects.all())
+    organisation = serializers.PrimaryKeyRelatedField(queryset=Organisation.objects.none())
+    scoped_relations = {"organisation": Organisation}
 
     class Meta:
         model = Site
@@ -129,13 +146,14 @@ class SiteViewSet(
         services.save_site(site, by=self.request.user, changed=data.keys())  # type: ignore[arg-type]
 
 
-class MembershipSerializer(serializers.ModelSerializer):
+class MembershipSerializer(ScopedRelationsMixin, serializers.ModelSerializer):
     # A plain username, resolved among the organisation's own members in validate(): a related field
     # would answer differently for usernames that exist elsewhere, letting callers probe them.
     user = serializers.CharField(source="user.username")
-    organisation = serializers.PrimaryKeyRelatedField(queryset=Organisation.objects.all())
+    organisation = serializers.PrimaryKeyRelatedField(queryset=Organisation.objects.none())
     role = serializers.ChoiceField(choices=Role.choices)
-    sites = serializers.PrimaryKeyRelatedField(many=True, queryset=Site.objects.all(), required=False)
+    sites = serializers.PrimaryKeyRelatedField(many=True, queryset=Site.objects.none(), required=False)
+    scoped_relations = {"organisation": Organisation, "sites": Site}
 
     class Meta:
         model = Membership

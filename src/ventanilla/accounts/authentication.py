@@ -10,6 +10,7 @@ from drf_spectacular.extensions import OpenApiAuthenticationExtension
 from rest_framework import authentication, exceptions
 
 from ventanilla.accounts.models import ApiToken
+from ventanilla.accounts.services import two_factor_required
 
 
 class BearerTokenAuthentication(authentication.BaseAuthentication):
@@ -25,6 +26,13 @@ class BearerTokenAuthentication(authentication.BaseAuthentication):
         token = ApiToken.objects.select_related("user").filter(key_hash=ApiToken.hash_key(parts[1])).first()
         if token is None or not token.is_usable or not token.user.is_active:
             raise exceptions.AuthenticationFailed(_("The token is invalid, expired or revoked."))
+        user = token.user
+        if user.must_change_password or (not user.has_two_factor and two_factor_required(user)):
+            # A token issued before a policy applied must not outlive it.
+            raise exceptions.PermissionDenied(
+                _("Finish setting up your account (password, two-factor) first."),
+                code="account_setup_required",
+            )
         now = timezone.now()
         if token.last_used_at is None or (now - token.last_used_at).total_seconds() > 300:
             ApiToken.objects.filter(pk=token.pk).update(last_used_at=now)

@@ -16,7 +16,7 @@ from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from ventanilla.core.fields import BlindIndexField, EncryptedTextField
+from ventanilla.core.fields import BlindIndexedModel, BlindIndexField, EncryptedTextField
 from ventanilla.core.roles import Permission, Role
 from ventanilla.core.scoping import Scope, ScopedModel
 
@@ -37,7 +37,7 @@ class UserManager(BaseUserManager["User"]):
         return self.create_user(username, password, **extra)
 
 
-class User(AbstractBaseUser, PermissionsMixin):
+class User(BlindIndexedModel, AbstractBaseUser, PermissionsMixin):
     """A person who works with Ventanilla (staff of an organisation), never a migrant.
 
     Staff are at risk too in some places, so their name, email and phone are encrypted like any

@@ -228,6 +228,7 @@ def change_membership(
         membership.sites.set(site_list)
         detail["sites"] = [s.pk for s in site_list]
     audit.record(AuditAction.ROLE_CHANGE, by=by, obj=membership, detail=detail)
+    forget_scope(membership.user)
     enqueue(tasks.notify_access_changed, membership.pk)
     return membership
 

@@ -89,7 +89,8 @@ def two_factor_verify(request: HttpRequest) -> HttpResponse:
             form.add_error(None, _("Too many failed attempts. Wait a few minutes and try again."))
             return render(request, "accounts/two_factor_verify.html", {"form": form}, status=429)
         if services.verify_totp(user, form.cleaned_data["code"]):
-            next_url = request.session.get(PENDING_NEXT) or reverse("core:dashboard")
+            next_url = request.session.pop(PENDING_NEXT, None) or reverse("core:dashboard")
+            request.session.pop(PENDING_USER, None)
             login(request, user, backend="django.contrib.auth.backends.ModelBackend")
             request.session[TWO_FACTOR_DONE] = True
             services.record_login(user, method="password+totp")
@@ -111,6 +112,10 @@ def logout_view(request: HttpRequest) -> HttpResponse:
 def two_factor_setup(request: HttpRequest) -> HttpResponse:
     user: User = request.user  # type: ignore[assignment]
     if request.method == "POST" and "disable" in request.POST:
+        # A current code proves the phone is at hand: a borrowed session alone cannot switch it off.
+        if not services.verify_totp(user, request.POST.get("code", "")):
+            messages.error(request, _("That code is not valid. Check the time on your phone and try again."))
+            return redirect("accounts:two_factor_setup")
         try:
             services.disable_two_factor(user, by=user)
         except ValueError as error:

@@ -27,7 +27,8 @@ def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | Non
     response = drf_exception_handler(exc, context)
     if response is None:
         return None
-    code = getattr(exc, "default_code", "error")
+    # A code given where the error was raised (PermissionDenied(..., code="x")) wins over the default.
+    code = getattr(getattr(exc, "detail", None), "code", None) or getattr(exc, "default_code", "error")
     fields: dict[str, Any] = {}
     if isinstance(exc, exceptions.ValidationError):
         message = _("The request has invalid fields.")

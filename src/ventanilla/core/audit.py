@@ -161,7 +161,8 @@ def verify_chain(
     """Walk the chain in id order; name the first entry whose hash or link does not hold."""
     previous = GENESIS
     checked = 0
-    head_seen = expected_head is None
+    # The head printed for an empty log is GENESIS: every chain starts from it, so it is always "seen".
+    head_seen = expected_head is None or expected_head == GENESIS
     for entry in _entries(batch_size):
         if entry.previous_hash != previous:
             return VerifyResult(

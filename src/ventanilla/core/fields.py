@@ -115,5 +115,28 @@ class BlindIndexField(models.CharField):
         return self.compute(raw) or None
 
 
+class BlindIndexedModel(models.Model):
+    """Base for models with blind indexes: `save(update_fields=[source])` also refreshes the index.
+
+    Without it the index keeps the old value, so the new value is not found and the old one still is.
+    (`QuerySet.update()` on a source field bypasses this: it is a dangerous construct.)
+    """
+
+    class Meta:
+        abstract = True
+
+    def save(self, *args: Any, **kwargs: Any) -> None:
+        update_fields = kwargs.get("update_fields")
+        if update_fields is not None:
+            names = set(update_fields)
+            names |= {
+                field.name
+                for field in self._meta.concrete_fields
+                if isinstance(field, BlindIndexField) and field.source in names
+            }
+            kwargs["update_fields"] = names
+        super().save(*args, **kwargs)
+
+
 def encrypted_fields(model: type[models.Model]) -> list[EncryptedTextField]:
     return [f for f in model._meta.concrete_fields if isinstance(f, EncryptedTextField)]
