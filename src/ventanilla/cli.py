@@ -59,9 +59,15 @@ def main() -> None:
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "ventanilla.settings")
     if len(argv) > 1 and not argv[1].startswith("-"):
         argv[1] = argv[1].replace("-", "_")
+    from django.core.exceptions import ImproperlyConfigured
     from django.core.management import execute_from_command_line
 
-    execute_from_command_line(argv)
+    try:
+        execute_from_command_line(argv)
+    except ImproperlyConfigured as error:
+        # A deployment mistake (a missing or invalid variable): the message names it; no traceback.
+        print(f"ventanilla: configuration error: {error}", file=sys.stderr)
+        raise SystemExit(1) from None
 
 
 if __name__ == "__main__":

@@ -63,7 +63,13 @@ class TwoFactorRequiredMiddleware:
             now = int(time.time())
             if request.session.get(TWO_FACTOR_NOT_REQUIRED_UNTIL, 0) > now:
                 return self.get_response(request)
-            allowed = {reverse("accounts:two_factor_setup"), reverse("accounts:logout")}
+            # The password page too: a new colleague first replaces the one-time password, then sets up
+            # two-factor; each gate must let the other's page through or they bounce between them.
+            allowed = {
+                reverse("accounts:two_factor_setup"),
+                reverse("accounts:password_change"),
+                reverse("accounts:logout"),
+            }
             if two_factor_required(user):
                 if request.path not in allowed:
                     return self._refuse(request, reverse("accounts:two_factor_setup"))

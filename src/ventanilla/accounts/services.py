@@ -10,7 +10,7 @@ from typing import Any
 
 import pyotp
 from django.conf import settings
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.db.models import QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -82,17 +82,29 @@ def create_user(
     email: str = "",
     phone: str = "",
     preferred_language: str = "en",
+    must_change_password: bool = False,
     by: User | None = None,
 ) -> User:
-    user = User.objects.create_user(
-        username,
-        password,
-        full_name=full_name,
-        email=email,
-        phone=phone,
-        preferred_language=preferred_language,
+    """Raises ValueError when the username is taken (the unique constraint decides, race-free)."""
+    try:
+        with transaction.atomic():
+            user = User.objects.create_user(
+                username,
+                password,
+                full_name=full_name,
+                email=email,
+                phone=phone,
+                preferred_language=preferred_language,
+                must_change_password=must_change_password,
+            )
+    except IntegrityError:
+        raise ValueError(_("This username is taken; choose another.")) from None
+    audit.record_change(
+        AuditAction.CREATE,
+        user,
+        by=by,
+        fields=["username", "full_name", "email", "phone", "must_change_password"],
     )
-    audit.record_change(AuditAction.CREATE, user, by=by, fields=["username", "full_name", "email", "phone"])
     return user
 
 
@@ -122,8 +134,6 @@ def create_staff_member(
 ) -> NewStaffMember:
     """An administrator adds a colleague: an account with a one-time password and a first role."""
     _require(by, Permission.MANAGE_MEMBERS, organisation)
-    if User.objects.filter(username=username).exists():
-        raise ValueError(_("This username is taken; choose another."))
     temporary_password = new_temporary_password()
     user = create_user(
         username=username,
@@ -132,10 +142,9 @@ def create_staff_member(
         email=email,
         phone=phone,
         preferred_language=preferred_language,
+        must_change_password=True,
         by=by,
     )
-    user.must_change_password = True
-    user.save(update_fields=["must_change_password"])
     membership = grant_membership(user=user, organisation=organisation, role=role, sites=sites, by=by)
     return NewStaffMember(user=user, membership=membership, temporary_password=temporary_password)
 

@@ -136,7 +136,7 @@ def test_create_user_writes_no_personal_values_to_the_audit_log():
     text = serializers.serialize("json", AuditEntry.objects.all(), ensure_ascii=False)
     entry = AuditEntry.objects.get()
     assert (entry.action, entry.object_type, entry.object_id) == ("create", "accounts.user", str(user.pk))
-    assert entry.fields == ["email", "full_name", "phone", "username"]
+    assert entry.fields == ["email", "full_name", "must_change_password", "phone", "username"]
     for value in (full_name, "Ahmad", "Haddad", email, phone, "55512345", "a-long-password"):
         assert value not in text
 

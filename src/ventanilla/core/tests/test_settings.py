@@ -66,8 +66,9 @@ def test_production_start_up_fails_naming_the_missing_secret(tmp_path, name, how
     # then
     assert result.returncode == 1
     assert last_line(result.stderr) == (
-        f"ventanilla.core.env.EnvironmentError_: The environment variable {name} is required but not set."
+        f"ventanilla: configuration error: The environment variable {name} is required but not set."
     )
+    assert "Traceback" not in result.stderr  # the operator sees the message, not a stack trace
 
 
 def test_start_up_refuses_an_invalid_encryption_key(tmp_path):
@@ -97,7 +98,7 @@ def test_an_invalid_database_url_names_database_url_and_not_its_password(tmp_pat
     # then
     assert result.returncode == 1
     assert last_line(result.stderr).startswith(
-        "ventanilla.core.env.EnvironmentError_: The environment variable DATABASE_URL cannot be understood: "
+        "ventanilla: configuration error: The environment variable DATABASE_URL cannot be understood: "
     )
     assert "s3cr3t-pw" not in result.stderr + result.stdout
 
@@ -107,7 +108,7 @@ def test_an_unreadable_boolean_names_its_variable(tmp_path):
     result = run_ventanilla(["check"], env=env, cwd=tmp_path)
     assert result.returncode == 1
     assert last_line(result.stderr) == (
-        "ventanilla.core.env.EnvironmentError_: The environment variable HTTPS must be true or false, "
+        "ventanilla: configuration error: The environment variable HTTPS must be true or false, "
         "not 'sometimes'."
     )
 

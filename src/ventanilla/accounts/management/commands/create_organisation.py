@@ -38,10 +38,11 @@ class Command(BaseCommand):
             if user is None:
                 temporary = services.new_temporary_password()
                 user = services.create_user(
-                    username=options["admin"], password=temporary, email=options["admin_email"]
+                    username=options["admin"],
+                    password=temporary,
+                    email=options["admin_email"],
+                    must_change_password=True,
                 )
-                user.must_change_password = True
-                user.save(update_fields=["must_change_password"])
             services.grant_membership(user=user, organisation=organisation, role=Role.ADMINISTRATOR, by=None)
         self.stdout.write(
             f"Created {organisation.name} (id {organisation.pk}); {user.username} is its administrator."
