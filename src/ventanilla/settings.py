@@ -86,8 +86,9 @@ MIDDLEWARE = [
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "ventanilla.accounts.middleware.SessionIdleTimeoutMiddleware",
-    "ventanilla.accounts.middleware.TwoFactorRequiredMiddleware",
+    # The one-time password is replaced first, then two-factor is set up.
     "ventanilla.accounts.middleware.PasswordChangeRequiredMiddleware",
+    "ventanilla.accounts.middleware.TwoFactorRequiredMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",

@@ -123,3 +123,35 @@ def test_one_time_password_page_is_shown_only_to_the_administrator_who_made_it(w
     assert "new_colleague" in detail
     assert password not in detail
     assert password not in User.objects.filter(username="new_colleague").values_list("password", flat=True)[0]
+
+
+def test_new_colleague_held_for_both_gates_changes_password_then_sets_up_two_factor(world):
+    # given caseworkers need two-factor, and an administrator adds a caseworker with a one-time password
+    require_two_factor_for_caseworkers(world)
+    created = services.create_staff_member(
+        organisation=world.a.organisation,
+        username="new_caseworker",
+        full_name="Nueva Colega",
+        role="caseworker",
+        by=world.user("a", "administrator"),
+    )
+    client = Client()
+    client.post("/en/accounts/login/", {"username": "new_caseworker", "password": created.temporary_password})
+    # when they open any page, then the password page, and change the password
+    first = client.get("/en/")
+    password_page = client.get("/en/accounts/password/")
+    changed = client.post(
+        "/en/accounts/password/",
+        {
+            "old_password": created.temporary_password,
+            "new_password1": "a-long-new-passphrase",
+            "new_password2": "a-long-new-passphrase",
+        },
+    )
+    after = client.get("/en/")
+    # then the gates lead one to the other without a loop: password first, two-factor next
+    assert (first.status_code, first["Location"]) == (302, "/en/accounts/password/")
+    assert password_page.status_code == 200
+    assert changed.status_code == 302
+    assert (after.status_code, after["Location"]) == (302, "/en/accounts/two-factor/")
+    assert User.objects.get(username="new_caseworker").must_change_password is False
