@@ -8,7 +8,7 @@ ENV_FILE := $(DATA_DIR)/demo.env
 PORT ?= 8000
 export PATH := $(CURDIR)/$(BIN):$(PATH)
 
-.PHONY: help demo test install install-test assets messages chromium lint fmt check bench clean serve-demo
+.PHONY: help demo test install install-test assets messages chromium lint fmt check bench clean
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed -E 's/:.*## /\t/' | sort
