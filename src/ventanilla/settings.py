@@ -73,6 +73,8 @@ INSTALLED_APPS = [
     "ventanilla.core",
     "ventanilla.accounts",
     "ventanilla.areas",
+    "ventanilla.directory",
+    "ventanilla.hub",
     "ventanilla.api",
 ]
 
@@ -282,6 +284,10 @@ LOGGING = {
     # Celery's trace logger prints task return values at INFO: keep it quiet so no value reaches logs.
     "loggers": {"django.db.backends": {"level": "WARNING"}, "celery.app.trace": {"level": "WARNING"}},
 }
+
+# --- Service directory and content ---------------------------------------------------------------------
+# Items not verified for this many days are flagged to staff as stale.
+DIRECTORY_STALE_DAYS = env_int("DIRECTORY_STALE_DAYS", 90, minimum=1)
 
 # --- Ventanilla -----------------------------------------------------------------------------------
 ENQUEUE_IN_PROCESS = not CELERY_BROKER_URL

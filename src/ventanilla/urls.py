@@ -17,5 +17,6 @@ urlpatterns += i18n_patterns(
     path("areas/", include("ventanilla.areas.urls")),
     path("", include("ventanilla.accounts.urls")),
     path("", include("ventanilla.core.urls")),
+    path("", include("ventanilla.hub.urls")),
     prefix_default_language=True,
 )

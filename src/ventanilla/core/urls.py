@@ -5,6 +5,6 @@ from ventanilla.core import views
 app_name = "core"
 
 urlpatterns = [
-    path("", views.dashboard, name="dashboard"),
+    path("staff/", views.dashboard, name="dashboard"),
     path("audit/", views.audit_log, name="audit_log"),
 ]

@@ -89,7 +89,7 @@ def test_new_staff_member_signs_in_with_the_one_time_password_and_must_change_it
     signed_in = client.post("/en/accounts/login/", {"username": "new_colleague", "password": password})
     assert signed_in.status_code == 302
     # then every page and the API send them to choose their own password first
-    assert client.get("/en/")["Location"] == "/en/accounts/password/"
+    assert client.get("/en/staff/")["Location"] == "/en/accounts/password/"
     assert client.get("/en/organisations/")["Location"] == "/en/accounts/password/"
     api = client.get("/api/v1/me/")
     assert (api.status_code, api.json()) == (403, SETUP_REQUIRED)
@@ -101,7 +101,7 @@ def test_new_staff_member_signs_in_with_the_one_time_password_and_must_change_it
     )
     # then they can work, and the one-time password no longer opens the account
     assert (changed.status_code, changed["Location"]) == (302, "/en/accounts/profile/")
-    assert client.get("/en/").status_code == 200
+    assert client.get("/en/staff/").status_code == 200
     colleague = User.objects.get(username="new_colleague")
     assert (colleague.must_change_password, colleague.check_password(password)) == (False, False)
 
@@ -138,7 +138,7 @@ def test_new_colleague_held_for_both_gates_changes_password_then_sets_up_two_fac
     client = Client()
     client.post("/en/accounts/login/", {"username": "new_caseworker", "password": created.temporary_password})
     # when they open any page, then the password page, and change the password
-    first = client.get("/en/")
+    first = client.get("/en/staff/")
     password_page = client.get("/en/accounts/password/")
     changed = client.post(
         "/en/accounts/password/",
@@ -148,7 +148,7 @@ def test_new_colleague_held_for_both_gates_changes_password_then_sets_up_two_fac
             "new_password2": "a-long-new-passphrase",
         },
     )
-    after = client.get("/en/")
+    after = client.get("/en/staff/")
     # then the gates lead one to the other without a loop: password first, two-factor next
     assert (first.status_code, first["Location"]) == (302, "/en/accounts/password/")
     assert password_page.status_code == 200

@@ -66,7 +66,7 @@ def test_login_signs_in_and_is_audited(world):
     # when they sign in
     response = sign_in(client, "a_caseworker", world.password)
     # then they are signed in, sent to the dashboard, and the login is audited
-    assert (response.status_code, response["Location"]) == (302, "/en/")
+    assert (response.status_code, response["Location"]) == (302, "/en/staff/")
     assert signed_in_user_id(client) == user.pk
     [entry] = new_entries(since)
     assert (entry.action, entry.actor_id, entry.object_type, entry.object_id, entry.detail) == (
@@ -142,10 +142,10 @@ def test_successful_login_clears_the_failure_counter(world):
     [
         ("/en/organisations/", "/en/organisations/"),
         ("http://testserver/en/areas/", "http://testserver/en/areas/"),
-        ("https://evil.example/en/", "/en/"),
-        ("//evil.example/en/", "/en/"),
-        ("/\\evil.example/", "/en/"),
-        ("javascript:alert(1)", "/en/"),
+        ("https://evil.example/en/", "/en/staff/"),
+        ("//evil.example/en/", "/en/staff/"),
+        ("/\\evil.example/", "/en/staff/"),
+        ("javascript:alert(1)", "/en/staff/"),
     ],
 )
 def test_next_redirects_only_to_the_same_host(world, next_url, location):
@@ -164,12 +164,12 @@ def test_next_does_not_downgrade_a_secure_sign_in_to_http(world):
         {"username": "a_caseworker", "password": world.password},
         secure=True,
     )
-    assert (response.status_code, response["Location"]) == (302, "/en/")
+    assert (response.status_code, response["Location"]) == (302, "/en/staff/")
 
 
 def test_sign_in_without_next_lands_on_the_dashboard_in_the_page_language(world):
     response = Client().post("/es/accounts/login/", {"username": "a_caseworker", "password": world.password})
-    assert (response.status_code, response["Location"]) == (302, "/es/")
+    assert (response.status_code, response["Location"]) == (302, "/es/staff/")
 
 
 # --- Two-factor sign-in --------------------------------------------------------------------------
@@ -250,7 +250,7 @@ def test_logout_is_post_only_and_audited(world, client_for):
     assert (response.status_code, response["Location"]) == (302, LOGIN_URL)
     assert signed_in_user_id(client) is None
     assert [(e.action, e.actor_id) for e in new_entries(since)] == [(AuditAction.LOGOUT, user.pk)]
-    assert client.get("/en/")["Location"] == f"{LOGIN_URL}?next=/en/"
+    assert client.get("/en/staff/")["Location"] == f"{LOGIN_URL}?next=/en/staff/"
 
 
 def set_last_seen(client: Client, seconds_ago: int) -> None:
@@ -307,7 +307,7 @@ def test_role_policy_sends_a_caseworker_to_two_factor_set_up_until_confirmed(wor
     caseworker = world.user("a", "caseworker")
     client = client_for(caseworker)
     # when the signed-in caseworker opens any page
-    pages = ["/en/", "/en/organisations/", "/en/areas/", "/en/accounts/profile/", "/en/audit/"]
+    pages = ["/en/staff/", "/en/organisations/", "/en/areas/", "/en/accounts/profile/", "/en/audit/"]
     # then each sends them to two-factor set-up
     assert {page: client.get(page)["Location"] for page in pages} == dict.fromkeys(
         pages, "/en/accounts/two-factor/"
@@ -322,7 +322,7 @@ def test_role_policy_sends_a_caseworker_to_two_factor_set_up_until_confirmed(wor
         client.post("/en/accounts/two-factor/", {"code": wrong_code(caseworker.totp_secret)}).status_code
         == 200
     )
-    assert client.get("/en/")["Location"] == "/en/accounts/two-factor/"
+    assert client.get("/en/staff/")["Location"] == "/en/accounts/two-factor/"
     # when they confirm a right code
     response = client.post("/en/accounts/two-factor/", {"code": pyotp.TOTP(caseworker.totp_secret).now()})
     # then two-factor is on and every page opens again
@@ -335,7 +335,7 @@ def test_role_policy_sends_a_caseworker_to_two_factor_set_up_until_confirmed(wor
 def test_role_policy_reaches_an_already_active_session_within_five_minutes(world, client_for):
     # given a caseworker already working (the middleware noted two-factor was not required)
     client = client_for(world.user("a", "caseworker"))
-    assert client.get("/en/").status_code == 200
+    assert client.get("/en/staff/").status_code == 200
     # when the administrator then requires two-factor for caseworkers
     services.set_role_policy(
         organisation=world.a.organisation,
@@ -344,14 +344,14 @@ def test_role_policy_reaches_an_already_active_session_within_five_minutes(world
         by=world.user("a", "administrator"),
     )
     # then the session keeps working until the policy is looked at again (at most five minutes) ...
-    assert client.get("/en/").status_code == 200
+    assert client.get("/en/staff/").status_code == 200
     recheck_at = client.session[TWO_FACTOR_NOT_REQUIRED_UNTIL]
     assert 0 < recheck_at - int(time.time()) <= 300
     # ... and from then on it is held for set-up
     session = client.session
     session[TWO_FACTOR_NOT_REQUIRED_UNTIL] = int(time.time()) - 1
     session.save()
-    assert client.get("/en/")["Location"] == "/en/accounts/two-factor/"
+    assert client.get("/en/staff/")["Location"] == "/en/accounts/two-factor/"
 
 
 def test_role_policy_does_not_hold_other_roles_or_organisations(world, client_for):
@@ -361,8 +361,8 @@ def test_role_policy_does_not_hold_other_roles_or_organisations(world, client_fo
         requires_two_factor=True,
         by=world.user("a", "administrator"),
     )
-    assert client_for(world.user("a", "auditor")).get("/en/").status_code == 200
-    assert client_for(world.user("b", "caseworker")).get("/en/").status_code == 200
+    assert client_for(world.user("a", "auditor")).get("/en/staff/").status_code == 200
+    assert client_for(world.user("b", "caseworker")).get("/en/staff/").status_code == 200
 
 
 def test_user_held_for_two_factor_can_still_sign_out(world, client_for):

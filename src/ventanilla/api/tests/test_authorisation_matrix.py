@@ -134,7 +134,8 @@ class Row:
 
 READS = [
     # --- pages ---------------------------------------------------------------------------------------
-    Row("core:dashboard", "GET", lambda w: "/en/", everyone(200)),
+    Row("core:dashboard", "GET", lambda w: "/en/staff/", everyone(200)),
+    Row("hub:home", "GET", lambda w: "/en/", everyone(200, anonymous=200)),
     Row(
         "core:audit_log",
         "GET",

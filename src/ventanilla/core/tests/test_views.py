@@ -47,7 +47,9 @@ def test_anonymous_responses_carry_the_security_headers(path, status):
 
 
 @pytest.mark.django_db
-@pytest.mark.parametrize(("path", "status"), [("/en/", 200), ("/en/audit/", 200), ("/en/no-such-page/", 404)])
+@pytest.mark.parametrize(
+    ("path", "status"), [("/en/staff/", 200), ("/en/audit/", 200), ("/en/no-such-page/", 404)]
+)
 def test_authenticated_responses_carry_the_headers_and_are_not_stored(world, client_for, path, status):
     # given an auditor (who may open every page listed)
     client = client_for(world.user("a", "auditor"))
@@ -139,7 +141,7 @@ def test_readyz_with_a_reachable_broker_is_ready():
 @pytest.mark.django_db
 def test_dashboard_shows_only_the_users_organisation(world, client_for):
     # when
-    response = client_for(world.user("a", "caseworker")).get("/en/")
+    response = client_for(world.user("a", "caseworker")).get("/en/staff/")
     # then
     assert response.status_code == 200
     assert list(response.context["organisations"]) == [world.a.organisation]
@@ -149,15 +151,15 @@ def test_dashboard_shows_only_the_users_organisation(world, client_for):
 
 @pytest.mark.django_db
 def test_dashboard_needs_a_sign_in():
-    response = Client().get("/en/")
+    response = Client().get("/en/staff/")
     assert response.status_code == 302
-    assert response["Location"] == "/en/accounts/login/?next=/en/"
+    assert response["Location"] == "/en/accounts/login/?next=/en/staff/"
 
 
 @pytest.mark.django_db
 def test_the_shell_offers_the_audit_log_only_to_those_who_may_read_it(world, client_for):
-    auditor = client_for(world.user("a", "auditor")).get("/en/")
-    caseworker = client_for(world.user("a", "caseworker")).get("/en/")
+    auditor = client_for(world.user("a", "auditor")).get("/en/staff/")
+    caseworker = client_for(world.user("a", "caseworker")).get("/en/staff/")
     assert auditor.context["can"]["view_audit_log"] is True
     assert caseworker.context["can"]["view_audit_log"] is False
     assert caseworker.context["can"]["view_personal_data"] is True
@@ -179,7 +181,7 @@ def test_arabic_pages_are_right_to_left_and_link_the_other_languages(world, clie
 
 @pytest.mark.django_db
 def test_english_pages_are_left_to_right(world, client_for):
-    response = client_for(world.user("a", "auditor")).get("/en/")
+    response = client_for(world.user("a", "auditor")).get("/en/staff/")
     assert response.context["LANGUAGE_DIRECTION"] == "ltr"
 
 

@@ -1,0 +1,327 @@
+"""Writing, reviewing and publishing hub content in several languages — with history and audit."""
+
+from __future__ import annotations
+
+import datetime
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.db.models import Prefetch, Q, QuerySet
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from ventanilla.accounts.models import Organisation, User
+from ventanilla.core import audit
+from ventanilla.core.models import AuditAction
+from ventanilla.core.roles import Permission
+from ventanilla.core.scoping import scope_for
+from ventanilla.hub.models import (
+    ContentItem,
+    ContentKind,
+    ContentRevision,
+    ContentTranslation,
+    Sensitivity,
+    TranslationStatus,
+)
+
+WORDS = ("title", "summary", "body", "steps", "documents", "fees", "where", "duration")
+
+
+class ContentPermissionError(Exception):
+    """The actor does not manage content for the organisation that keeps this item."""
+
+
+class WorkflowError(Exception):
+    """The step is not allowed from the translation's current state (or by this person)."""
+
+
+def _require_manager(by: User, item: ContentItem) -> None:
+    if item.owner_id not in scope_for(by).organisations(Permission.MANAGE_CONTENT):
+        raise ContentPermissionError(_("You do not manage content for this organisation."))
+
+
+def _offered(language: str) -> str:
+    if language not in {code for code, _name in settings.LANGUAGES}:
+        raise ValidationError(
+            {"language": _("Ventanilla does not offer the language %(code)s.") % {"code": language}}
+        )
+    return language
+
+
+def _snapshot(translation: ContentTranslation) -> dict[str, Any]:
+    return {name: getattr(translation, name) for name in WORDS}
+
+
+def _history(translation: ContentTranslation, action: str, by: User | None, note: str = "") -> None:
+    ContentRevision.objects.create(
+        translation=translation,
+        revision=translation.revision,
+        action=action,
+        snapshot=_snapshot(translation),
+        by=by,
+        note=note,
+    )
+
+
+@transaction.atomic
+def create_item(
+    *,
+    owner: Organisation,
+    key: str,
+    kind: str,
+    by: User,
+    sensitivity: str = Sensitivity.PUBLIC,
+    source_language: str = "en",
+    severity: str = "",
+    valid_from: datetime.datetime | None = None,
+    valid_to: datetime.datetime | None = None,
+) -> ContentItem:
+    if owner.pk not in scope_for(by).organisations(Permission.MANAGE_CONTENT):
+        raise ContentPermissionError(_("You do not manage content for this organisation."))
+    item = ContentItem(
+        owner=owner,
+        key=key,
+        kind=kind,
+        sensitivity=sensitivity,
+        source_language=_offered(source_language),
+        severity=severity,
+        valid_from=valid_from,
+        valid_to=valid_to,
+    )
+    if kind == ContentKind.ALERT and not severity:
+        raise ValidationError({"severity": _("An alert needs a severity.")})
+    item.full_clean()
+    item.save()
+    audit.record_change(AuditAction.CREATE, item, by=by, fields=["key", "kind", "sensitivity"])
+    return item
+
+
+def _clean_words(values: Mapping[str, Any]) -> dict[str, Any]:
+    unknown = sorted(set(values) - set(WORDS))
+    if unknown:
+        raise ValidationError({name: _("Unknown field.") for name in unknown})
+    words = dict(values)
+    if "steps" in words:
+        steps = words["steps"]
+        if isinstance(steps, str):
+            steps = [line.strip() for line in steps.splitlines() if line.strip()]
+        if not isinstance(steps, list) or not all(isinstance(step, str) for step in steps):
+            raise ValidationError({"steps": _("Steps must be a list of texts, one per step.")})
+        words["steps"] = steps
+    return words
+
+
+@transaction.atomic
+def save_translation(item: ContentItem, *, language: str, by: User, **values: Any) -> ContentTranslation:
+    """Create or edit the words in one language. Editing starts a draft; the published words stay
+    online until the draft is published. A changed source text marks every other language outdated."""
+    _require_manager(by, item)
+    language = _offered(language)
+    words = _clean_words(values)
+    translation = ContentTranslation.objects.select_for_update().filter(item=item, language=language).first()
+    adding = translation is None
+    if translation is None:
+        translation = ContentTranslation(item=item, language=language)
+    changed = [name for name, value in words.items() if getattr(translation, name) != value]
+    if not adding and not changed:
+        return translation
+    for name, value in words.items():
+        setattr(translation, name, value)
+    if not adding:
+        translation.revision += 1
+    translation.status = TranslationStatus.DRAFT
+    translation.updated_by = by
+    translation.full_clean(exclude=["item"])
+    is_source = language == item.source_language
+    if not is_source:
+        source = ContentTranslation.objects.filter(item=item, language=item.source_language).first()
+        translation.source_revision = source.revision if source else 1
+        translation.is_outdated = False
+    translation.save()
+    if is_source and not adding:
+        ContentTranslation.objects.filter(item=item).exclude(language=language).update(is_outdated=True)
+    _history(translation, "created" if adding else "edited", by)
+    audit.record_change(
+        AuditAction.CREATE if adding else AuditAction.UPDATE,
+        translation,
+        by=by,
+        fields=changed or list(words),
+        detail={"item": item.pk, "language": language},
+    )
+    return translation
+
+
+def _locked(translation: ContentTranslation) -> ContentTranslation:
+    return ContentTranslation.objects.select_for_update().select_related("item").get(pk=translation.pk)
+
+
+@transaction.atomic
+def submit_for_review(translation: ContentTranslation, *, by: User) -> ContentTranslation:
+    translation = _locked(translation)
+    _require_manager(by, translation.item)
+    if translation.status != TranslationStatus.DRAFT:
+        raise WorkflowError(_("Only a draft can be sent for review."))
+    translation.status = TranslationStatus.IN_REVIEW
+    translation.submitted_by = by
+    translation.save(update_fields=["status", "submitted_by", "updated_at"])
+    _history(translation, "submitted", by)
+    audit.record_change(
+        AuditAction.UPDATE, translation, by=by, fields=["status"], detail={"status": "in_review"}
+    )
+    return translation
+
+
+@transaction.atomic
+def publish(translation: ContentTranslation, *, by: User) -> ContentTranslation:
+    """Approve and publish a translation in review. Protection-critical items need a second person."""
+    translation = _locked(translation)
+    item = translation.item
+    _require_manager(by, item)
+    if translation.status != TranslationStatus.IN_REVIEW:
+        raise WorkflowError(_("Only a translation in review can be published."))
+    if item.sensitivity == Sensitivity.PROTECTION_CRITICAL and by.pk in {
+        translation.updated_by_id,
+        translation.submitted_by_id,
+    }:
+        raise WorkflowError(_("Protection-critical content needs a reviewer other than its author."))
+    now = timezone.now()
+    translation.status = TranslationStatus.PUBLISHED
+    translation.reviewed_by = by
+    translation.published_at = now
+    translation.published_content = _snapshot(translation)
+    translation.published_revision = translation.revision
+    translation.save()
+    if item.last_verified_at is None:
+        ContentItem.objects.filter(pk=item.pk).update(last_verified_at=now, verified_by=by)
+    _history(translation, "published", by)
+    audit.record_change(
+        AuditAction.UPDATE, translation, by=by, fields=["status"], detail={"status": "published"}
+    )
+    return translation
+
+
+@transaction.atomic
+def send_back(translation: ContentTranslation, *, by: User, note: str) -> ContentTranslation:
+    """The reviewer returns the draft with a note on what to fix."""
+    translation = _locked(translation)
+    _require_manager(by, translation.item)
+    if translation.status != TranslationStatus.IN_REVIEW:
+        raise WorkflowError(_("Only a translation in review can be sent back."))
+    if not note.strip():
+        raise ValidationError({"note": _("Say what needs to change.")})
+    translation.status = TranslationStatus.DRAFT
+    translation.save(update_fields=["status", "updated_at"])
+    _history(translation, "sent_back", by, note=note[:300])
+    audit.record_change(AuditAction.UPDATE, translation, by=by, fields=["status"], detail={"status": "draft"})
+    return translation
+
+
+@transaction.atomic
+def archive(translation: ContentTranslation, *, by: User) -> ContentTranslation:
+    translation = _locked(translation)
+    _require_manager(by, translation.item)
+    translation.status = TranslationStatus.ARCHIVED
+    translation.published_content = {}
+    translation.published_revision = None
+    translation.save()
+    _history(translation, "archived", by)
+    audit.record_change(
+        AuditAction.UPDATE, translation, by=by, fields=["status"], detail={"status": "archived"}
+    )
+    return translation
+
+
+@transaction.atomic
+def verify_item(item: ContentItem, *, by: User) -> ContentItem:
+    _require_manager(by, item)
+    item.last_verified_at = timezone.now()
+    item.verified_by = by
+    item.save(update_fields=["last_verified_at", "verified_by"])
+    audit.record_change(AuditAction.UPDATE, item, by=by, fields=["last_verified_at", "verified_by"])
+    return item
+
+
+# --- What the public reads ---------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class PublicText:
+    """The words shown to the public, and what to tell the reader about them."""
+
+    item: ContentItem
+    language: str
+    words: dict[str, Any]
+    is_fallback: bool  # not available in the reader's language: shown in another one
+    is_outdated: bool  # the source changed since this translation was made
+
+
+def public_items() -> QuerySet[ContentItem]:
+    """Items with at least one published language that the public may see (never sensitive ones)."""
+    published = ContentTranslation.objects.exclude(published_revision=None)
+    return (
+        ContentItem.objects.exclude(sensitivity=Sensitivity.SENSITIVE)
+        .filter(translations__published_revision__isnull=False)
+        .distinct()
+        .prefetch_related(Prefetch("translations", queryset=published, to_attr="published_translations"))
+    )
+
+
+def current_alerts(at: datetime.datetime | None = None) -> QuerySet[ContentItem]:
+    at = at or timezone.now()
+    return (
+        public_items()
+        .filter(kind=ContentKind.ALERT)
+        .filter(
+            Q(valid_from__isnull=True) | Q(valid_from__lte=at), Q(valid_to__isnull=True) | Q(valid_to__gt=at)
+        )
+        .order_by("-valid_from", "key")
+    )
+
+
+def public_text(item: ContentItem, language: str) -> PublicText | None:
+    """Published words in `language`, else in the source language, else in any published language."""
+    translations = getattr(item, "published_translations", None)
+    if translations is None:
+        translations = list(item.translations.exclude(published_revision=None))
+    by_language = {t.language: t for t in translations}
+    for candidate, fallback in (
+        (language, False),
+        (item.source_language, True),
+        *((code, True) for code in by_language),
+    ):
+        translation = by_language.get(candidate)
+        if translation is not None:
+            return PublicText(
+                item=item,
+                language=candidate,
+                words=dict(translation.published_content),
+                is_fallback=fallback,
+                is_outdated=translation.is_outdated,
+            )
+    return None
+
+
+def stale_items(user: User) -> QuerySet[ContentItem]:
+    limit = timezone.now() - datetime.timedelta(days=settings.DIRECTORY_STALE_DAYS)
+    organisations = scope_for(user).organisations(Permission.MANAGE_CONTENT)
+    return ContentItem.objects.filter(owner_id__in=organisations).filter(
+        Q(last_verified_at__isnull=True) | Q(last_verified_at__lt=limit)
+    )
+
+
+def review_queue(user: User) -> QuerySet[ContentTranslation]:
+    organisations = scope_for(user).organisations(Permission.MANAGE_CONTENT)
+    return ContentTranslation.objects.filter(
+        item__owner_id__in=organisations, status=TranslationStatus.IN_REVIEW
+    ).select_related("item", "submitted_by")
+
+
+def outdated_translations(user: User) -> QuerySet[ContentTranslation]:
+    organisations = scope_for(user).organisations(Permission.MANAGE_CONTENT)
+    return ContentTranslation.objects.filter(
+        item__owner_id__in=organisations, is_outdated=True
+    ).select_related("item")
