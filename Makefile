@@ -30,9 +30,10 @@ install: $(VENV)/.installed assets messages ## create the virtualenv and install
 install-test: $(VENV)/.installed-test assets messages chromium
 
 assets: ## copy front-end packages from the npm registry into static files
-	@test -d node_modules/htmx.org || npm install --no-audit --no-fund --silent
-	@mkdir -p src/ventanilla/static/vendor
+	@test -d node_modules/htmx.org -a -d node_modules/leaflet || npm install --no-audit --no-fund --silent
+	@mkdir -p src/ventanilla/static/vendor/leaflet
 	@cp node_modules/htmx.org/dist/htmx.min.js src/ventanilla/static/vendor/htmx.min.js
+	@cp -r node_modules/leaflet/dist/leaflet.js node_modules/leaflet/dist/leaflet.js.map node_modules/leaflet/dist/leaflet.css node_modules/leaflet/dist/images src/ventanilla/static/vendor/leaflet/
 
 messages: | $(BIN)/python ## compile translation catalogues
 	@cd src/ventanilla && $(CURDIR)/$(BIN)/django-admin compilemessages --ignore '*/site-packages/*' -v 0
@@ -65,7 +66,7 @@ check: $(VENV)/.installed-test messages ## migrations and translation catalogues
 test: install-test lint check ## everything: lint, types, checks, the whole suite with coverage
 	$(BIN)/pytest -p no:cacheprovider --cov --cov-report=term $(PYTEST_ARGS)
 
-bench: install ## run the benchmarks; JSON results in benchmarks/results/
+bench: install-test ## run the benchmarks; JSON results in benchmarks/results/
 	$(BIN)/python benchmarks/run.py
 
 clean: ## remove the virtualenv, data and caches

@@ -26,3 +26,15 @@ def client_for(world: World) -> Callable[..., Client]:
         return client
 
     return make
+
+
+@pytest.fixture(autouse=True)
+def _english_by_default() -> object:
+    """Every test starts in English: a test (or a request) that activates another language must not
+    change the messages later tests compare."""
+    from django.conf import settings
+    from django.utils import translation
+
+    translation.activate(settings.LANGUAGE_CODE)
+    yield
+    translation.activate(settings.LANGUAGE_CODE)

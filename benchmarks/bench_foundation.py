@@ -1,6 +1,6 @@
 """Baseline of the foundation's own paths, against floors measured beside them in this run.
 
-- `dashboard`: GET /en/ signed in (a session per client, as after the login page), 20 clients.
+- `dashboard`: GET /en/staff/ signed in (a session per client, as after the login page), 20 clients.
 - `api_organisations`: GET /api/v1/organisations/ with a bearer token per client, 20 clients.
   Both are loaded on the same gunicorn server as the bare-view floor with the middleware stack, and
   interleaved with it and with the bare view without middleware; reported with p95 and throughput
@@ -70,7 +70,7 @@ def queries_per_request(cookie: str, token: str) -> dict[str, int]:
     api_client = Client(HTTP_HOST=harness.HOST, headers={"Authorization": f"Bearer {token}"})  # no cookie
     counts = {}
     for label, client, path in (
-        ("dashboard", browser, "/en/"),
+        ("dashboard", browser, "/en/staff/"),
         ("api_organisations", api_client, "/api/v1/organisations/"),
     ):
         client.get(path)
@@ -86,7 +86,9 @@ def http_paths(env: harness.Environment, world: dict[str, Any]) -> tuple[dict[st
     cookies, tokens = world["cookies"], world["tokens"]
     with env.server() as app, floors.http_floor_targets(env, app) as targets:
         paths = {
-            "dashboard": harness.Target(app, "/en/", headers=lambda i: {"Cookie": cookies[i % len(cookies)]}),
+            "dashboard": harness.Target(
+                app, "/en/staff/", headers=lambda i: {"Cookie": cookies[i % len(cookies)]}
+            ),
             "api_organisations": harness.Target(
                 app,
                 "/api/v1/organisations/",

@@ -11,4 +11,16 @@ def bare(request: HttpRequest) -> HttpResponse:
     return HttpResponse(b"ok", content_type="text/plain")
 
 
-urlpatterns = [path("bench/bare", bare, name="bench-bare"), *app_urlpatterns]
+BARE_HTML = b'<!doctype html><html lang="en"><meta charset="utf-8"><title>ok</title><p>ok</p></html>'
+
+
+def bare_html(request: HttpRequest) -> HttpResponse:
+    """The floor for pages in a browser: the smallest HTML page that paints something."""
+    return HttpResponse(BARE_HTML, content_type="text/html; charset=utf-8")
+
+
+urlpatterns = [
+    path("bench/bare", bare, name="bench-bare"),
+    path("bench/bare.html", bare_html, name="bench-bare-html"),
+    *app_urlpatterns,
+]

@@ -2,12 +2,17 @@
 
 from __future__ import annotations
 
+import re
 from html.parser import HTMLParser
 from urllib.parse import urlsplit
 
 import pytest
 
 from tests.pages import page_paths
+
+# The one exception: a link (never a resource the page loads) that opens a WhatsApp chat with a service
+# point's published number. The visitor chooses to follow it; nothing is sent before they do.
+WHATSAPP_CHAT = re.compile(r"^https://wa\.me/\d{6,15}$")
 
 URL_ATTRIBUTES = {"src", "href", "action", "formaction", "srcset", "poster", "data", "xlink:href", "manifest"}
 
@@ -39,9 +44,28 @@ def external_urls(html: str, *, host: str = "testserver") -> list[tuple[str, str
         parts = urlsplit(value)
         if parts.scheme in ("data", "mailto", "tel", "blob", "javascript"):
             continue
+        if tag == "a" and attribute == "href" and WHATSAPP_CHAT.match(value):
+            continue
         if (parts.netloc or parts.scheme) and parts.netloc != host:
             found.append((tag, attribute, value))
     return found
+
+
+def test_only_a_plain_link_to_a_whatsapp_number_is_allowed_out():
+    html = (
+        '<a href="https://wa.me/529621234568">chat</a>'
+        '<a href="https://wa.me/529621234568?text=hello">prefilled</a><a href="https://wa.me/qr/ABC">qr</a>'
+        '<a href="http://wa.me/529621234568">plain http</a><img src="https://wa.me/529621234568">'
+        '<link rel="prefetch" href="https://wa.me/529621234568"><a href="https://wa.me.evil.example/52962">'
+    )
+    assert external_urls(html) == [
+        ("a", "href", "https://wa.me/529621234568?text=hello"),
+        ("a", "href", "https://wa.me/qr/ABC"),
+        ("a", "href", "http://wa.me/529621234568"),
+        ("img", "src", "https://wa.me/529621234568"),
+        ("link", "href", "https://wa.me/529621234568"),
+        ("a", "href", "https://wa.me.evil.example/52962"),
+    ]
 
 
 def test_collector_finds_absolute_and_protocol_relative_urls():
@@ -84,3 +108,5 @@ def test_no_page_refers_to_another_host(world, client_for, role, language):
     ok = {path for path, status in rendered if status == 200}
     assert {f"/{language}/", f"/{language}/organisations/", f"/{language}/accounts/profile/"} <= ok
     assert f"/{language}/organisations/{world.a.organisation.pk}/" in ok
+    # ... among them a service page with a WhatsApp link (tests/pages.py), so the exception above is exercised
+    assert any(re.fullmatch(rf"/{language}/services/\d+/", path) for path in ok)

@@ -5,12 +5,14 @@ A benchmark script (see README.md for a template):
 1. opens an `Environment`: a temporary data dir, fresh secrets from `ventanilla init-env`, its own
    database (a SQLite file by default, a dedicated PostgreSQL database when DATABASE_URL names a
    PostgreSQL server), settings `benchmarks.settings` (the production settings plus benchmark-only URLs);
-2. measures its floors (`floors.py`) and the app's own paths in the same run, interleaved where it can;
+2. measures its floors (`floors.py`) and the app's own paths in the same run, interleaved where it can
+   (pages in a real browser: `harness.browser`, Chromium through Playwright, sizes read from CDP);
 3. calls `write_result()`, which writes `benchmarks/results/<name>.json`.
 
 Everything here runs against 127.0.0.1 only.
 """
 
+from . import browser
 from .config import (
     BENCH_DIR,
     BIN,
@@ -46,6 +48,7 @@ __all__ = [
     "LoadResult",
     "Server",
     "Target",
+    "browser",
     "check_target",
     "env_number",
     "evaluate_budget",

@@ -258,6 +258,11 @@ REST_FRAMEWORK = {
     "DEFAULT_PAGINATION_CLASS": "rest_framework.pagination.LimitOffsetPagination",
     "PAGE_SIZE": 50,
     "EXCEPTION_HANDLER": "ventanilla.api.errors.exception_handler",
+    # Only the public read endpoints throttle, and only anonymous callers (per address): generous, since
+    # a whole shelter or a mobile carrier may share one address. Signed-in staff are never throttled.
+    "DEFAULT_THROTTLE_RATES": {"anon": "600/minute"},
+    # The client address behind our own proxies only; a client-sent X-Forwarded-For is not trusted.
+    "NUM_PROXIES": TRUSTED_PROXY_COUNT,
     # The browsable API's forms list related rows; outside development, JSON only (docs at /api/docs/).
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"]
     + (["rest_framework.renderers.BrowsableAPIRenderer"] if DEBUG else []),
@@ -271,6 +276,16 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
     "SCHEMA_PATH_PREFIX": r"/api/v1",
+    # One name per choice set that several endpoints share, so clients get one enum each.
+    "ENUM_NAME_OVERRIDES": {
+        "ServiceCategoryEnum": "ventanilla.directory.models.Category",
+        "PublicationStatusEnum": "ventanilla.directory.models.PublicationStatus",
+        "ProviderKindEnum": "ventanilla.directory.api.PROVIDER_KINDS",
+        "ContentKindEnum": "ventanilla.hub.models.ContentKind",
+        "ArticleKindEnum": "ventanilla.hub.api.ARTICLE_KINDS",
+        "TranslationStatusEnum": "ventanilla.hub.models.TranslationStatus",
+        "SiteLanguageEnum": "ventanilla.settings.LANGUAGES",
+    },
 }
 
 # --- Logging: never personal data ----------------------------------------------------------------
@@ -288,6 +303,18 @@ LOGGING = {
 # --- Service directory and content ---------------------------------------------------------------------
 # Items not verified for this many days are flagged to staff as stale.
 DIRECTORY_STALE_DAYS = env_int("DIRECTORY_STALE_DAYS", 90, minimum=1)
+# Hotline numbers on the public home page, "label=number;label=number" (empty: none shown).
+HUB_HOTLINES: list[tuple[str, str]] = []
+for _entry in filter(None, (part.strip() for part in env_str("HUB_HOTLINES", "").split(";"))):
+    _label, _equals, _number = (piece.strip() for piece in _entry.partition("="))
+    if not (_label and _number):
+        raise EnvironmentError_(
+            f"The environment variable HUB_HOTLINES must read label=number;label=number, not {_entry!r}."
+        )
+    HUB_HOTLINES.append((_label, _number))
+# The optional public map: a tile URL such as https://tiles.example.org/{z}/{x}/{y}.png (empty: no map,
+# the list only). Add the tile host to CSP_EXTRA_IMG_SOURCES too, or the browser refuses the tiles.
+MAP_TILE_URL = env_str("MAP_TILE_URL", "")
 
 # --- Ventanilla -----------------------------------------------------------------------------------
 ENQUEUE_IN_PROCESS = not CELERY_BROKER_URL

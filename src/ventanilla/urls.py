@@ -5,16 +5,21 @@ from django.contrib import admin
 from django.urls import include, path
 
 from ventanilla.core import views as core_views
+from ventanilla.hub import views as hub_views
 
 urlpatterns = [
     path("healthz", core_views.healthz, name="healthz"),
     path("readyz", core_views.readyz, name="readyz"),
     path("api/", include("ventanilla.api.urls")),
+    # The compact published directory: one file for every language, so browsers and proxies cache it once.
+    path("directory.json", hub_views.directory_dataset, name="directory_dataset"),
 ]
 
 urlpatterns += i18n_patterns(
     path("admin/", admin.site.urls),
     path("areas/", include("ventanilla.areas.urls")),
+    path("staff/directory/", include("ventanilla.directory.urls")),
+    path("staff/content/", include("ventanilla.hub.staff_urls")),
     path("", include("ventanilla.accounts.urls")),
     path("", include("ventanilla.core.urls")),
     path("", include("ventanilla.hub.urls")),

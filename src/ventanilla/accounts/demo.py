@@ -79,7 +79,7 @@ DEMO_ORGANISATIONS = (
         prefix="salud",
         roles=("administrator", "caseworker", "partner_focal_point"),
         sites=(
-            DemoSite("Clínica Tecún Umán", "clinic", "GT1215", "14.67670", "-92.13880", "America/Guatemala"),
+            DemoSite("Clínica Tecún Umán", "clinic", "GT1217", "14.67670", "-92.13880", "America/Guatemala"),
         ),
     ),
 )

@@ -8,7 +8,7 @@ from django.core.exceptions import PermissionDenied
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.http import Http404
 from django.utils.translation import gettext as _
-from rest_framework import exceptions, status
+from rest_framework import exceptions, serializers, status
 from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
 
@@ -53,3 +53,22 @@ def conflict(message: str) -> Response:
     return Response(
         {"error": {"code": "conflict", "message": message, "fields": {}}}, status=status.HTTP_409_CONFLICT
     )
+
+
+class ErrorDetailSerializer(serializers.Serializer):
+    code = serializers.CharField(help_text="Stable, for programs: not_found, permission_denied, invalid ...")
+    message = serializers.CharField(help_text="For people, in the caller's language.")
+    # DRF's metaclass takes declared fields off the class, so this does not hide Serializer.fields.
+    fields = serializers.DictField(  # type: ignore[assignment]
+        help_text="Field (or query parameter) name → what is wrong with it."
+    )
+
+
+class ErrorSerializer(serializers.Serializer):
+    """The API's one error format (documented in the schema so clients can rely on it)."""
+
+    error = ErrorDetailSerializer()
+
+
+# For extend_schema(responses=...): the errors any write endpoint may answer.
+ERROR_RESPONSES = {400: ErrorSerializer, 401: ErrorSerializer, 403: ErrorSerializer, 404: ErrorSerializer}

@@ -6,6 +6,8 @@ from rest_framework.routers import DefaultRouter
 
 from ventanilla.accounts import api as accounts_api
 from ventanilla.areas import api as areas_api
+from ventanilla.directory import api as directory_api
+from ventanilla.hub import api as hub_api
 
 router = DefaultRouter()
 router.register("organisations", accounts_api.OrganisationViewSet, basename="organisation")
@@ -13,6 +15,11 @@ router.register("sites", accounts_api.SiteViewSet, basename="site")
 router.register("memberships", accounts_api.MembershipViewSet, basename="membership")
 router.register("me", accounts_api.MeViewSet, basename="me")
 router.register("areas", areas_api.AreaViewSet, basename="area")
+router.register("service-points", directory_api.ServicePointViewSet, basename="service-point")
+router.register("service-providers", directory_api.ServiceProviderViewSet, basename="service-provider")
+router.register("articles", hub_api.ArticleViewSet, basename="article")
+router.register("alerts", hub_api.AlertViewSet, basename="alert")
+router.register("content-items", hub_api.ContentItemViewSet, basename="content-item")
 
 urlpatterns = [
     path("v1/", include(router.urls)),

@@ -5,6 +5,8 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 
+from django.utils.translation import gettext as _
+
 EARTH_RADIUS_KM = 6371.0088
 
 
@@ -18,13 +20,14 @@ def parse_position(value: str) -> Position:
     """'lat,lon' in decimal degrees; raises ValueError naming what is wrong."""
     parts = value.split(",")
     if len(parts) != 2:
-        raise ValueError("Give the position as latitude,longitude (for example 14.9,-92.26).")
+        raise ValueError(_("Give the position as latitude,longitude (for example 14.9,-92.26)."))
     try:
         latitude, longitude = float(parts[0]), float(parts[1])
     except ValueError:
-        raise ValueError("Latitude and longitude must be numbers.") from None
-    if not (-90 <= latitude <= 90 and -180 <= longitude <= 180) or math.isnan(latitude + longitude):
-        raise ValueError("Latitude must be between -90 and 90 and longitude between -180 and 180.")
+        raise ValueError(_("Latitude and longitude must be numbers.")) from None
+    # NaN compares false with everything, so it fails the range test too.
+    if not (-90 <= latitude <= 90 and -180 <= longitude <= 180):
+        raise ValueError(_("Latitude must be between -90 and 90 and longitude between -180 and 180."))
     return Position(latitude, longitude)
 
 

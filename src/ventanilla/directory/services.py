@@ -3,20 +3,24 @@
 from __future__ import annotations
 
 import datetime
+import itertools
 import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
+from typing import Any, NamedTuple
 
 import phonenumbers
-from babel import Locale
+from babel import Locale, UnknownLocaleError
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import transaction
-from django.db.models import Q, QuerySet
-from django.utils import timezone
+from django.db.models import F, Q, QuerySet
+from django.utils import timezone, translation
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from ventanilla.accounts.models import Organisation, User
+from ventanilla.areas.models import AdministrativeArea
 from ventanilla.core import audit
 from ventanilla.core.models import AuditAction
 from ventanilla.core.roles import Permission
@@ -25,10 +29,13 @@ from ventanilla.directory.geo import Position, bounding_box, distance_km
 from ventanilla.directory.hours import OpenState, filter_open, opening_state
 from ventanilla.directory.models import (
     Category,
+    OpeningException,
+    OpeningHours,
     PublicationStatus,
     ServiceCategory,
     ServicePoint,
     ServicePointText,
+    ServiceProvider,
 )
 
 
@@ -39,6 +46,26 @@ class DirectoryPermissionError(Exception):
 # --- Values ---------------------------------------------------------------------------------------
 
 _LANGUAGE_CODE = re.compile(r"^[a-z]{2,3}$")
+# CLDR names these special codes, but they say nothing about what staff speak.
+_NOT_LANGUAGES = frozenset({"und", "mul", "zxx"})
+
+# Languages spoken along the corridor that CLDR (hence babel) does not name: ISO 639-3 code → name.
+REGIONAL_LANGUAGES = {
+    "mam": gettext_lazy("Mam"),
+    "cak": gettext_lazy("Kaqchikel"),
+    "tzo": gettext_lazy("Tzotzil"),
+    "tzh": gettext_lazy("Tzeltal"),
+    "yua": gettext_lazy("Yucatec Maya"),
+    "ixl": gettext_lazy("Ixil"),
+    "kjb": gettext_lazy("Q'anjob'al"),
+    "jac": gettext_lazy("Popti'"),
+    "acr": gettext_lazy("Achi"),
+    "poh": gettext_lazy("Poqomchi'"),
+    "ctu": gettext_lazy("Ch'ol"),
+    "cab": gettext_lazy("Garifuna"),
+    "miq": gettext_lazy("Miskito"),
+    "nah": gettext_lazy("Nahuatl"),
+}
 
 
 def parse_languages(value: str | Iterable[str]) -> str:
@@ -48,7 +75,13 @@ def parse_languages(value: str | Iterable[str]) -> str:
     ]
     codes = [c for c in codes if c]
     known = Locale("en").languages
-    unknown = [c for c in codes if not _LANGUAGE_CODE.match(c) or c not in known]
+    unknown = [
+        c
+        for c in codes
+        if not _LANGUAGE_CODE.match(c)
+        or c in _NOT_LANGUAGES
+        or (c not in known and c not in REGIONAL_LANGUAGES)
+    ]
     if unknown:
         raise ValidationError(
             {
@@ -62,8 +95,13 @@ def parse_languages(value: str | Iterable[str]) -> str:
 def language_name(code: str, locale: str) -> str:
     try:
         names = Locale.parse(locale).languages
-    except (ValueError, TypeError):
+    except (ValueError, TypeError, UnknownLocaleError):
         names = Locale("en").languages
+        locale = settings.LANGUAGE_CODE
+    regional = REGIONAL_LANGUAGES.get(code)
+    if regional is not None:
+        with translation.override(locale):
+            return str(regional)
     return names.get(code) or Locale("en").languages.get(code) or code
 
 
@@ -112,6 +150,7 @@ class SearchQuery:
     near: Position | None = None
     radius_km: float = 100.0
     limit: int = 50
+    offset: int = 0  # results skipped before the page (the API pages through them)
 
 
 @dataclass(frozen=True)
@@ -135,21 +174,26 @@ def published_points() -> QuerySet[ServicePoint]:
 
 
 def search_points(query: SearchQuery, *, at: datetime.datetime | None = None) -> SearchResult:
-    """The public search: filters in SQL, then distance and opening state for the page shown."""
+    """The public search: filters in SQL, then distance and opening state for the page shown.
+
+    No filter joins a relation that can repeat a point (texts are matched with IN, read once rather
+    than once per point), so neither the page nor the count needs DISTINCT; with `near`, distances
+    are measured on bare coordinates and only the page shown is loaded with its provider, area,
+    categories and hours."""
     at = at or timezone.now()
     points = published_points()
     if query.category:
         if query.category not in Category.values:
             raise ValidationError({"category": _("Unknown category.")})
+        # The link table holds a (point, category) pair once, so this join never repeats a point.
         points = points.filter(categories__code=query.category)
     if query.language:
         points = points.filter(languages__contains=f",{query.language.lower()},")
     if query.area:
-        points = points.filter(
-            Q(area__pcode=query.area)
-            | Q(area__parent__pcode=query.area)
-            | Q(area__parent__parent__pcode=query.area)
+        inside = AdministrativeArea.objects.filter(
+            Q(pcode=query.area) | Q(parent__pcode=query.area) | Q(parent__parent__pcode=query.area)
         )
+        points = points.filter(area__in=inside.values("pk"))
     if query.text:
         words = query.text.split()
         for word in words[:6]:
@@ -157,7 +201,7 @@ def search_points(query: SearchQuery, *, at: datetime.datetime | None = None) ->
                 Q(name__icontains=word)
                 | Q(provider__name__icontains=word)
                 | Q(address__icontains=word)
-                | Q(texts__description__icontains=word)
+                | Q(pk__in=ServicePointText.objects.filter(description__icontains=word).values("point_id"))
             )
     if query.open_now:
         points = filter_open(points, at)
@@ -166,23 +210,26 @@ def search_points(query: SearchQuery, *, at: datetime.datetime | None = None) ->
         points = points.filter(
             latitude__gte=min_lat, latitude__lte=max_lat, longitude__gte=min_lon, longitude__lte=max_lon
         )
-    points = (
-        points.distinct()
-        .select_related("provider", "area")
-        .prefetch_related("categories", "hours", "exceptions")
-    )
+
+    def loaded(queryset: QuerySet[ServicePoint]) -> QuerySet[ServicePoint]:
+        return queryset.select_related("provider", "area").prefetch_related(
+            "categories", "hours", "exceptions"
+        )
+
     if query.near is not None:
-        candidates = list(points)
-        measured = [
-            (distance_km(query.near, Position(float(p.latitude), float(p.longitude))), p)  # type: ignore[arg-type]
-            for p in candidates
-        ]
-        measured = sorted((m for m in measured if m[0] <= query.radius_km), key=lambda m: (m[0], m[1].name))
-        page = measured[: query.limit]
-        results = [PointResult(p, round(d, 2), opening_state(p, at)) for d, p in page]
+        near = query.near  # the bounding box above leaves out points without coordinates
+        measured = sorted(
+            (distance, name, pk)
+            for pk, name, latitude, longitude in points.values_list("pk", "name", "latitude", "longitude")
+            if (distance := distance_km(near, Position(float(latitude), float(longitude))))  # type: ignore[arg-type]
+            <= query.radius_km
+        )
+        page = measured[query.offset : query.offset + query.limit]
+        by_pk = loaded(points.filter(pk__in=[pk for _distance, _name, pk in page])).in_bulk()
+        results = [PointResult(by_pk[pk], round(d, 2), opening_state(by_pk[pk], at)) for d, _name, pk in page]
         return SearchResult(results=results, total=len(measured), query=query)
     total = points.count()
-    page_points = list(points.order_by("name", "pk")[: query.limit])
+    page_points = list(loaded(points).order_by("name", "pk")[query.offset : query.offset + query.limit])
     return SearchResult(
         results=[PointResult(p, None, opening_state(p, at)) for p in page_points], total=total, query=query
     )
@@ -216,44 +263,189 @@ def save_point(
     categories: Iterable[str] | None = None,
     texts: Mapping[str, Mapping[str, str]] | None = None,
     changed: Iterable[str] = (),
+    hours: Iterable[WeeklyPeriod | tuple[int, datetime.time, datetime.time]] | None = None,
+    exceptions: Iterable[Mapping[str, Any]] | None = None,
 ) -> ServicePoint:
-    """Validate and store a point with its categories and texts; nothing is written if any is wrong."""
+    """Validate and store a point with its categories and texts; nothing is written if any is wrong.
+
+    `hours` and `exceptions`, when given, replace the point's weekly hours and its exceptional days
+    (exceptions as dicts of OpeningException fields: date, is_closed, opens, closes, note)."""
     _require_content_manager(by, point.owner_id)
+    new_hours = check_hours(hours) if hours is not None else None
+    new_exceptions = check_exceptions(exceptions) if exceptions is not None else None
     adding = point._state.adding
+    if not adding:
+        # The in-memory owner may have been changed: the organisation that keeps the stored row must
+        # agree too, or a manager of A could take over B's published point by setting owner=A.
+        stored_owner = ServicePoint.objects.filter(pk=point.pk).values_list("owner_id", flat=True).first()
+        if stored_owner is not None:
+            _require_content_manager(by, stored_owner)
+    # Everything that can be checked is checked before the first write, so a refused call leaves even
+    # the caller's object as it was (a new point keeps no primary key it was never saved with).
+    new_categories = parse_categories(categories) if categories is not None else None
+    check_texts(texts or {})
     point.full_clean(exclude=["categories"])
     point.save()
-    if categories is not None:
-        point.categories.set(parse_categories(categories))
+    if new_categories is not None:
+        point.categories.set(new_categories)
     changed_texts = save_texts(point, texts or {})
+    if new_hours is not None and _replace_hours(point, new_hours):
+        changed_texts.append("hours")
+    if new_exceptions is not None and _replace_exceptions(point, new_exceptions):
+        changed_texts.append("exceptions")
     fields = sorted({*changed, *(["categories"] if categories is not None else []), *changed_texts})
     audit.record_change(AuditAction.CREATE if adding else AuditAction.UPDATE, point, by=by, fields=fields)
     return point
 
 
-def save_texts(point: ServicePoint, texts: Mapping[str, Mapping[str, str]]) -> list[str]:
-    """Store texts per language; a change to the English (source) text marks the others outdated."""
+TEXT_FIELDS = ("description", "directions", "eligibility")
+
+
+def check_texts(texts: Mapping[str, Mapping[str, str]]) -> None:
+    """ValidationError naming a language the site does not offer or a field a text does not have."""
     offered = {code for code, _name in settings.LANGUAGES}
-    changed: list[str] = []
     for language, values in texts.items():
         if language not in offered:
             raise ValidationError(
                 {"language": _("Ventanilla does not offer the language %(code)s.") % {"code": language}}
             )
-        text, _created = ServicePointText.objects.get_or_create(point=point, language=language)
-        new = {
-            key: values.get(key, getattr(text, key)) for key in ("description", "directions", "eligibility")
-        }
+        unknown = sorted(set(values) - set(TEXT_FIELDS))
+        if unknown:
+            raise ValidationError({name: _("Unknown field.") for name in unknown})
+
+
+def save_texts(point: ServicePoint, texts: Mapping[str, Mapping[str, str]]) -> list[str]:
+    """Store texts per language; a change to the English (source) text marks the others outdated.
+
+    Everything is checked before anything is written. The source language is saved first, so a
+    translation saved in the same call (a form with every language) stays current when it changed too.
+    """
+    check_texts(texts)
+    source = settings.LANGUAGE_CODE
+    changed: list[str] = []
+    for language in sorted(texts, key=lambda code: code != source):
+        values = texts[language]
+        text = ServicePointText.objects.filter(point=point, language=language).first()
+        if text is None:
+            text = ServicePointText(point=point, language=language)
+        new = {key: values.get(key, getattr(text, key)) for key in TEXT_FIELDS}
         if any(getattr(text, key) != value for key, value in new.items()):
             for key, value in new.items():
                 setattr(text, key, value)
             text.is_outdated = False
             text.save()
             changed.append(f"text:{language}")
-            if language == settings.LANGUAGE_CODE:
+            if language == source:
                 ServicePointText.objects.filter(point=point).exclude(language=language).update(
                     is_outdated=True
                 )
     return changed
+
+
+class WeeklyPeriod(NamedTuple):
+    """One weekly opening period in the point's time zone (weekday 0 = Monday)."""
+
+    weekday: int
+    opens: datetime.time
+    closes: datetime.time
+
+
+def check_hours(
+    hours: Iterable[WeeklyPeriod | tuple[int, datetime.time, datetime.time]],
+) -> list[WeeklyPeriod]:
+    """Weekly periods sorted, or ValidationError on "hours" naming every impossible or overlapping one."""
+    periods = sorted(WeeklyPeriod(*period) for period in hours)
+    problems: list[str] = []
+    for period in periods:
+        if not 0 <= period.weekday <= 6:
+            problems.append(_("The day must be 0 (Monday) to 6 (Sunday)."))
+        elif period.closes <= period.opens:
+            problems.append(
+                _("Closing time %(closes)s is not after opening time %(opens)s; split hours past midnight.")
+                % {"opens": f"{period.opens:%H:%M}", "closes": f"{period.closes:%H:%M}"}
+            )
+    for before, after in itertools.pairwise(periods):
+        if before.weekday == after.weekday and after.opens < before.closes:
+            problems.append(
+                _("Two periods overlap on the same day (%(first)s and %(second)s).")
+                % {
+                    "first": f"{before.opens:%H:%M}-{before.closes:%H:%M}",
+                    "second": f"{after.opens:%H:%M}-{after.closes:%H:%M}",
+                }
+            )
+    if problems:
+        raise ValidationError({"hours": problems})
+    return periods
+
+
+def check_exceptions(exceptions: Iterable[Mapping[str, Any]]) -> list[dict[str, Any]]:
+    """Exceptional days as OpeningException field values, or ValidationError on "exceptions"."""
+    rows: list[dict[str, Any]] = []
+    problems: list[str] = []
+    seen: set[datetime.date] = set()
+    for values in exceptions:
+        row: dict[str, Any] = {
+            "date": values.get("date"),
+            "is_closed": bool(values.get("is_closed", True)),
+            "opens": values.get("opens"),
+            "closes": values.get("closes"),
+            "note": str(values.get("note") or "")[:200],
+        }
+        if not isinstance(row["date"], datetime.date):
+            problems.append(_("Each exception needs a date."))
+            continue
+        if row["date"] in seen:
+            problems.append(_("The date %(date)s is given twice.") % {"date": row["date"].isoformat()})
+        seen.add(row["date"])
+        if row["is_closed"]:
+            row["opens"] = row["closes"] = None
+        elif row["opens"] is None or row["closes"] is None or row["closes"] <= row["opens"]:
+            problems.append(
+                _("On %(date)s: give opening and closing times (closing after opening), or tick closed.")
+                % {"date": row["date"].isoformat()}
+            )
+        rows.append(row)
+    if problems:
+        raise ValidationError({"exceptions": problems})
+    return sorted(rows, key=lambda row: row["date"])
+
+
+def _replace_hours(point: ServicePoint, periods: list[WeeklyPeriod]) -> bool:
+    current = sorted(WeeklyPeriod(*row) for row in point.hours.values_list("weekday", "opens", "closes"))
+    if current == periods:
+        return False
+    OpeningHours.objects.filter(point=point).delete()
+    OpeningHours.objects.bulk_create(OpeningHours(point=point, **period._asdict()) for period in periods)
+    return True
+
+
+def _replace_exceptions(point: ServicePoint, rows: list[dict[str, Any]]) -> bool:
+    names = ("date", "is_closed", "opens", "closes", "note")
+    current = [dict(zip(names, row, strict=True)) for row in point.exceptions.values_list(*names)]
+    if current == rows:
+        return False
+    OpeningException.objects.filter(point=point).delete()
+    OpeningException.objects.bulk_create(OpeningException(point=point, **row) for row in rows)
+    return True
+
+
+@transaction.atomic
+def save_provider(provider: ServiceProvider, *, by: User, changed: Iterable[str] = ()) -> ServiceProvider:
+    """Validate and store a service provider kept by one of the actor's organisations."""
+    _require_content_manager(by, provider.owner_id)
+    adding = provider._state.adding
+    if not adding:
+        stored_owner = (
+            ServiceProvider.objects.filter(pk=provider.pk).values_list("owner_id", flat=True).first()
+        )
+        if stored_owner is not None:
+            _require_content_manager(by, stored_owner)
+    provider.full_clean()
+    provider.save()
+    audit.record_change(
+        AuditAction.CREATE if adding else AuditAction.UPDATE, provider, by=by, fields=sorted(changed)
+    )
+    return provider
 
 
 @transaction.atomic
@@ -286,5 +478,6 @@ def stale_points(user: User) -> QuerySet[ServicePoint]:
         ServicePoint.objects.filter(owner_id__in=organisations)
         .exclude(status=PublicationStatus.ARCHIVED)
         .filter(Q(last_verified_at__isnull=True) | Q(last_verified_at__lt=limit))
-        .order_by("last_verified_at", "name")
+        # Never verified first, on every database (SQLite sorts NULL first, PostgreSQL last).
+        .order_by(F("last_verified_at").asc(nulls_first=True), "name")
     )

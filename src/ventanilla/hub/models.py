@@ -9,8 +9,9 @@ from __future__ import annotations
 import datetime
 
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.db import models
-from django.db.models import Q
+from django.db.models import Exists, OuterRef, Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
@@ -89,15 +90,23 @@ class ContentItem(ScopedModel):
 
     @classmethod
     def scope_q(cls, scope: Scope) -> Q:
-        """Content managers see their organisations' items; everyone else what is published and public."""
+        """Content managers see their organisations' items; everyone else what is published and public.
+
+        "Published" means words are online (a published translation being edited stays online), tested
+        with EXISTS so that an item with several published languages is one row, not one per language.
+        """
+        published = ContentTranslation.objects.filter(item=OuterRef("pk"), published_revision__isnull=False)
         return scope.organisation_q(Permission.MANAGE_CONTENT, organisation="owner") | Q(
-            sensitivity__in=[Sensitivity.PUBLIC, Sensitivity.PROTECTION_CRITICAL],
-            translations__status="published",
+            Exists(published), sensitivity__in=[Sensitivity.PUBLIC, Sensitivity.PROTECTION_CRITICAL]
         )
 
     @property
     def audit_organisation_id(self) -> int:
         return int(self.owner_id)
+
+    def clean(self) -> None:
+        if self.valid_from is not None and self.valid_to is not None and self.valid_to <= self.valid_from:
+            raise ValidationError({"valid_to": _("The end of validity must come after its start.")})
 
     @property
     def is_public(self) -> bool:
@@ -164,6 +173,11 @@ class ContentTranslation(models.Model):
 
     def __str__(self) -> str:
         return f"{self.item.key} [{self.language}]"
+
+    @property
+    def audit_organisation_id(self) -> int:
+        """Audit entries about a translation belong to the organisation that keeps its item."""
+        return int(self.item.owner_id)
 
 
 class ContentRevision(models.Model):

@@ -10,7 +10,7 @@ from typing import Any
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import transaction
-from django.db.models import Prefetch, Q, QuerySet
+from django.db.models import F, Prefetch, Q, QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -44,10 +44,10 @@ def _require_manager(by: User, item: ContentItem) -> None:
         raise ContentPermissionError(_("You do not manage content for this organisation."))
 
 
-def _offered(language: str) -> str:
+def _offered(language: str, *, field: str = "language") -> str:
     if language not in {code for code, _name in settings.LANGUAGES}:
         raise ValidationError(
-            {"language": _("Ventanilla does not offer the language %(code)s.") % {"code": language}}
+            {field: _("Ventanilla does not offer the language %(code)s.") % {"code": language}}
         )
     return language
 
@@ -87,7 +87,7 @@ def create_item(
         key=key,
         kind=kind,
         sensitivity=sensitivity,
-        source_language=_offered(source_language),
+        source_language=_offered(source_language, field="source_language"),
         severity=severity,
         valid_from=valid_from,
         valid_to=valid_to,
@@ -175,6 +175,16 @@ def submit_for_review(translation: ContentTranslation, *, by: User) -> ContentTr
     return translation
 
 
+def _authors(translation: ContentTranslation) -> set[int | None]:
+    """Everyone who wrote or submitted the words about to be published (every edit since the last
+    publication, not only the latest one, so a small edit by a colleague does not make the author
+    a valid reviewer of their own text)."""
+    edits = translation.history.filter(
+        action__in=["created", "edited"], revision__gt=translation.published_revision or 0
+    )
+    return {translation.updated_by_id, translation.submitted_by_id, *edits.values_list("by_id", flat=True)}
+
+
 @transaction.atomic
 def publish(translation: ContentTranslation, *, by: User) -> ContentTranslation:
     """Approve and publish a translation in review. Protection-critical items need a second person."""
@@ -183,10 +193,7 @@ def publish(translation: ContentTranslation, *, by: User) -> ContentTranslation:
     _require_manager(by, item)
     if translation.status != TranslationStatus.IN_REVIEW:
         raise WorkflowError(_("Only a translation in review can be published."))
-    if item.sensitivity == Sensitivity.PROTECTION_CRITICAL and by.pk in {
-        translation.updated_by_id,
-        translation.submitted_by_id,
-    }:
+    if item.sensitivity == Sensitivity.PROTECTION_CRITICAL and by.pk in _authors(translation):
         raise WorkflowError(_("Protection-critical content needs a reviewer other than its author."))
     now = timezone.now()
     translation.status = TranslationStatus.PUBLISHED
@@ -224,6 +231,8 @@ def send_back(translation: ContentTranslation, *, by: User, note: str) -> Conten
 def archive(translation: ContentTranslation, *, by: User) -> ContentTranslation:
     translation = _locked(translation)
     _require_manager(by, translation.item)
+    if translation.status == TranslationStatus.ARCHIVED:
+        raise WorkflowError(_("This translation is already archived."))
     translation.status = TranslationStatus.ARCHIVED
     translation.published_content = {}
     translation.published_revision = None
@@ -278,7 +287,8 @@ def current_alerts(at: datetime.datetime | None = None) -> QuerySet[ContentItem]
         .filter(
             Q(valid_from__isnull=True) | Q(valid_from__lte=at), Q(valid_to__isnull=True) | Q(valid_to__gt=at)
         )
-        .order_by("-valid_from", "key")
+        # Newest first; alerts without a start last on every database (PostgreSQL sorts NULL first).
+        .order_by(F("valid_from").desc(nulls_last=True), "key")
     )
 
 

@@ -32,6 +32,17 @@ from ventanilla.accounts.models import ApiToken, Membership, RolePolicy, Site, U
 from ventanilla.core import audit
 from ventanilla.core.models import AuditAction, AuditEntry
 from ventanilla.core.roles import Role
+from ventanilla.directory.models import (
+    OpeningException,
+    OpeningHours,
+    PublicationStatus,
+    ServicePoint,
+    ServicePointText,
+    ServiceProvider,
+)
+from ventanilla.directory.tests.factories import PointFactory, ProviderFactory
+from ventanilla.hub import services as hub_services
+from ventanilla.hub.models import ContentItem, ContentRevision, ContentTranslation, Sensitivity
 from ventanilla.testing.factories import AreaFactory
 from ventanilla.testing.world import World
 
@@ -110,6 +121,54 @@ def caseworker_membership(world: World) -> Membership:
     return Membership.objects.get(user=world.user("a", "caseworker"), organisation=world.a.organisation)
 
 
+def public_point(world: World, *, status: str = PublicationStatus.PUBLISHED) -> ServicePoint:
+    """A point kept by organisation A, in Tapachula (MX07089)."""
+    provider = ProviderFactory(owner=world.a.organisation)
+    area = AreaFactory(pcode="MX07089", level=2, name="Tapachula")
+    return PointFactory(provider=provider, status=status, area=area, categories=["medical"])
+
+
+def public_article(world: World, *, sensitivity: str = Sensitivity.PUBLIC) -> ContentItem:
+    """An article of organisation A, written, reviewed and published in English."""
+    by = world.user("a", "information_officer")
+    item = hub_services.create_item(
+        owner=world.a.organisation,
+        key=f"article-{sensitivity}",
+        kind="rights",
+        by=by,
+        sensitivity=sensitivity,
+    )
+    words = hub_services.save_translation(item, language="en", by=by, title="Your rights")
+    hub_services.publish(hub_services.submit_for_review(words, by=by), by=by)
+    return item
+
+
+def a_provider(world: World, *, status: str = PublicationStatus.PUBLISHED) -> ServiceProvider:
+    return ProviderFactory(owner=world.a.organisation, name=f"Proveedor Alfa ({status})", status=status)
+
+
+def api_item(world: World, *, in_review: bool = False) -> ContentItem:
+    """Organisation A's item "api-item" with English words in draft (or in review); made once per world."""
+    item = ContentItem.objects.filter(key="api-item").first()
+    if item is None:
+        by = world.user("a", "information_officer")
+        item = hub_services.create_item(owner=world.a.organisation, key="api-item", kind="rights", by=by)
+        words = hub_services.save_translation(item, language="en", by=by, title="Words")
+        if in_review:
+            hub_services.submit_for_review(words, by=by)
+    return item
+
+
+def current_alert(world: World) -> ContentItem:
+    by = world.user("a", "information_officer")
+    item = hub_services.create_item(
+        owner=world.a.organisation, key="api-alert", kind="alert", severity="warning", by=by
+    )
+    words = hub_services.save_translation(item, language="en", by=by, title="Bridge closed")
+    hub_services.publish(hub_services.submit_for_review(words, by=by), by=by)
+    return item
+
+
 def admin_token(world: World) -> ApiToken:
     """A token of organisation A's administrator (issued once per world)."""
     token = ApiToken.objects.filter(user=world.user("a", "administrator")).first()
@@ -132,10 +191,48 @@ class Row:
         return self.id or f"{self.method} {self.name}"
 
 
+# Content items (drafts, history) exist only for the content managers of the organisation keeping them.
+CONTENT_MANAGERS_OF_A = expect(
+    anonymous=401,
+    a=404,
+    administrator=200,
+    site_manager=200,
+    information_officer=200,
+    other_organisation=404,
+    outsider=404,
+)
+
 READS = [
     # --- pages ---------------------------------------------------------------------------------------
     Row("core:dashboard", "GET", lambda w: "/en/staff/", everyone(200)),
     Row("hub:home", "GET", lambda w: "/en/", everyone(200, anonymous=200)),
+    # Find Help: public pages, the same for everyone; drafts and sensitive items exist for nobody there.
+    Row("hub:results", "GET", lambda w: "/en/services/?category=medical", everyone(200, anonymous=200)),
+    Row(
+        "hub:print",
+        "GET",
+        lambda w: f"/en/services/print/?area={public_point(w).area.pcode}",
+        everyone(200, anonymous=200),
+    ),
+    Row("hub:service", "GET", lambda w: f"/en/services/{public_point(w).pk}/", everyone(200, anonymous=200)),
+    Row(
+        "hub:service",
+        "GET",
+        lambda w: f"/en/services/{public_point(w, status=PublicationStatus.DRAFT).pk}/",
+        everyone(404, anonymous=404),
+        id="GET hub:service (draft)",
+    ),
+    Row("hub:info", "GET", lambda w: "/en/info/", everyone(200, anonymous=200)),
+    Row("hub:article", "GET", lambda w: f"/en/info/{public_article(w).key}/", everyone(200, anonymous=200)),
+    Row(
+        "hub:article",
+        "GET",
+        lambda w: f"/en/info/{public_article(w, sensitivity=Sensitivity.SENSITIVE).key}/",
+        everyone(404, anonymous=404),
+        id="GET hub:article (sensitive)",
+    ),
+    Row("hub:alerts", "GET", lambda w: "/en/alerts/", everyone(200, anonymous=200)),
+    Row("directory_dataset", "GET", lambda w: "/directory.json", everyone(200, anonymous=200)),
     Row(
         "core:audit_log",
         "GET",
@@ -251,10 +348,238 @@ READS = [
         lambda w: f"/api/v1/areas/{AreaFactory(pcode='GT').pcode}/",
         everyone(200, anonymous=401),
     ),
+    # Find Help API: public reads for everyone (drafts and sensitive items exist for nobody there) ...
+    Row("service-point-list", "GET", lambda w: "/api/v1/service-points/", everyone(200, anonymous=200)),
+    Row(
+        "service-point-detail",
+        "GET",
+        lambda w: f"/api/v1/service-points/{public_point(w).pk}/",
+        everyone(200, anonymous=200),
+    ),
+    Row(
+        "service-point-detail",
+        "GET",
+        lambda w: f"/api/v1/service-points/{public_point(w, status=PublicationStatus.DRAFT).pk}/",
+        # ... except the staff who keep a draft.
+        expect(
+            anonymous=404,
+            a=404,
+            administrator=200,
+            site_manager=200,
+            information_officer=200,
+            other_organisation=404,
+            outsider=404,
+        ),
+        id="GET service-point-detail (draft)",
+    ),
+    Row(
+        "service-point-dataset",
+        "GET",
+        lambda w: "/api/v1/service-points/dataset/",
+        everyone(200, anonymous=200),
+    ),
+    Row("article-list", "GET", lambda w: "/api/v1/articles/", everyone(200, anonymous=200)),
+    Row(
+        "article-detail",
+        "GET",
+        lambda w: f"/api/v1/articles/{public_article(w).key}/",
+        everyone(200, anonymous=200),
+    ),
+    Row(
+        "article-detail",
+        "GET",
+        lambda w: f"/api/v1/articles/{public_article(w, sensitivity=Sensitivity.SENSITIVE).key}/",
+        everyone(404, anonymous=404),
+        id="GET article-detail (sensitive)",
+    ),
+    Row("alert-list", "GET", lambda w: "/api/v1/alerts/", everyone(200, anonymous=200)),
+    Row(
+        "alert-detail",
+        "GET",
+        lambda w: f"/api/v1/alerts/{current_alert(w).key}/",
+        everyone(200, anonymous=200),
+    ),
+    # ... and staff endpoints: providers for every signed-in user, content items for their managers only.
+    Row("service-provider-list", "GET", lambda w: "/api/v1/service-providers/", everyone(200, anonymous=401)),
+    Row(
+        "service-provider-detail",
+        "GET",
+        lambda w: f"/api/v1/service-providers/{a_provider(w).pk}/",
+        everyone(200, anonymous=401),
+    ),
+    Row(
+        "service-provider-detail",
+        "GET",
+        lambda w: f"/api/v1/service-providers/{a_provider(w, status=PublicationStatus.DRAFT).pk}/",
+        expect(
+            anonymous=401,
+            a=404,
+            administrator=200,
+            site_manager=200,
+            information_officer=200,
+            other_organisation=404,
+            outsider=404,
+        ),
+        id="GET service-provider-detail (draft)",
+    ),
+    Row("content-item-list", "GET", lambda w: "/api/v1/content-items/", everyone(200, anonymous=401)),
+    Row(
+        "content-item-detail",
+        "GET",
+        lambda w: f"/api/v1/content-items/{api_item(w).key}/",
+        CONTENT_MANAGERS_OF_A,
+    ),
+    Row(
+        "content-item-translation",
+        "GET",
+        lambda w: f"/api/v1/content-items/{api_item(w).key}/translations/en/",
+        CONTENT_MANAGERS_OF_A,
+    ),
     # The schema and its two documentation pages are public: they describe the API, not its data.
     Row("schema", "GET", lambda w: "/api/schema/", everyone(200, anonymous=200)),
     Row("api-docs", "GET", lambda w: "/api/docs/", everyone(200, anonymous=200)),
     Row("api-redoc", "GET", lambda w: "/api/redoc/", everyone(200, anonymous=200)),
+]
+
+
+# --- Find Help staff pages: the content managers of the organisation keeping the row ------------------
+
+# A staff list or form: every content manager (each sees only their organisations' rows); others 403.
+STAFF_PAGE = expect(
+    anonymous=LOGIN,
+    a=403,
+    administrator=200,
+    site_manager=200,
+    information_officer=200,
+    other_organisation=200,
+    outsider=403,
+)
+# A staff page about a row of A: A's content managers; B's finds nothing there; others may not use it.
+STAFF_A_OBJECT = expect(
+    anonymous=LOGIN,
+    a=403,
+    administrator=200,
+    site_manager=200,
+    information_officer=200,
+    other_organisation=404,
+    outsider=403,
+)
+
+
+def staff_point(world: World) -> ServicePoint:
+    """Organisation A's first service point, a draft shelter (made once per world)."""
+    point = ServicePoint.objects.filter(owner=world.a.organisation).order_by("pk").first()
+    if point is None:
+        provider = ProviderFactory(owner=world.a.organisation, name="Proveedor Alfa (staff)")
+        point = PointFactory(
+            provider=provider, name="Albergue Alfa", status=PublicationStatus.DRAFT, categories=["shelter"]
+        )
+    return point
+
+
+def staff_item(world: World, *, in_review: bool = False) -> ContentItem:
+    """Organisation A's item "staff-item" with English words in draft (or in review), made once per world."""
+    item = ContentItem.objects.filter(key="staff-item").first()
+    if item is None:
+        by = world.user("a", "information_officer")
+        item = hub_services.create_item(owner=world.a.organisation, key="staff-item", kind="procedure", by=by)
+        words = hub_services.save_translation(item, language="en", by=by, title="Words")
+        if in_review:
+            hub_services.submit_for_review(words, by=by)
+    return item
+
+
+READS += [
+    Row("directory:point_list", "GET", lambda w: "/en/staff/directory/", STAFF_PAGE),
+    Row("directory:point_create", "GET", lambda w: "/en/staff/directory/points/new/", STAFF_PAGE),
+    Row(
+        "directory:point_edit",
+        "GET",
+        lambda w: f"/en/staff/directory/points/{staff_point(w).pk}/",
+        STAFF_A_OBJECT,
+    ),
+    Row(
+        "directory:point_status",
+        "GET",
+        lambda w: f"/en/staff/directory/points/{staff_point(w).pk}/status/",
+        everyone(405),
+    ),
+    Row(
+        "directory:point_verify",
+        "GET",
+        lambda w: f"/en/staff/directory/points/{staff_point(w).pk}/verify/",
+        everyone(405),
+    ),
+    Row("directory:stale_list", "GET", lambda w: "/en/staff/directory/stale/", STAFF_PAGE),
+    Row("directory:provider_list", "GET", lambda w: "/en/staff/directory/providers/", STAFF_PAGE),
+    Row("directory:provider_create", "GET", lambda w: "/en/staff/directory/providers/new/", STAFF_PAGE),
+    Row(
+        "directory:provider_edit",
+        "GET",
+        lambda w: f"/en/staff/directory/providers/{staff_point(w).provider_id}/",
+        STAFF_A_OBJECT,
+    ),
+    Row("directory:import", "GET", lambda w: "/en/staff/directory/import/", STAFF_PAGE),
+    # Each content manager exports the rows their own organisations keep.
+    Row("directory:export", "GET", lambda w: "/en/staff/directory/export/", STAFF_PAGE),
+    Row("content:item_list", "GET", lambda w: "/en/staff/content/", STAFF_PAGE),
+    Row("content:item_create", "GET", lambda w: "/en/staff/content/new/", STAFF_PAGE),
+    Row("content:review_queue", "GET", lambda w: "/en/staff/content/review/", STAFF_PAGE),
+    Row("content:outdated_list", "GET", lambda w: "/en/staff/content/outdated/", STAFF_PAGE),
+    Row("content:stale_list", "GET", lambda w: "/en/staff/content/stale/", STAFF_PAGE),
+    Row("content:item_detail", "GET", lambda w: f"/en/staff/content/{staff_item(w).pk}/", STAFF_A_OBJECT),
+    Row(
+        "content:item_verify", "GET", lambda w: f"/en/staff/content/{staff_item(w).pk}/verify/", everyone(405)
+    ),
+    Row(
+        "content:translation_edit",
+        "GET",
+        lambda w: f"/en/staff/content/{staff_item(w).pk}/en/",
+        STAFF_A_OBJECT,
+    ),
+    Row(
+        "content:translation_edit",
+        "GET",
+        lambda w: f"/en/staff/content/{staff_item(w).pk}/ar/",
+        STAFF_A_OBJECT,
+        id="GET content:translation_edit (a language not written yet)",
+    ),
+    Row(
+        "content:translation_review",
+        "GET",
+        lambda w: f"/en/staff/content/{staff_item(w, in_review=True).pk}/en/review/",
+        STAFF_A_OBJECT,
+    ),
+    Row(
+        "content:translation_history",
+        "GET",
+        lambda w: f"/en/staff/content/{staff_item(w).pk}/en/history/",
+        STAFF_A_OBJECT,
+    ),
+    Row(
+        "content:translation_submit",
+        "GET",
+        lambda w: f"/en/staff/content/{staff_item(w).pk}/en/submit/",
+        everyone(405),
+    ),
+    Row(
+        "content:translation_publish",
+        "GET",
+        lambda w: f"/en/staff/content/{staff_item(w).pk}/en/publish/",
+        everyone(405),
+    ),
+    Row(
+        "content:translation_send_back",
+        "GET",
+        lambda w: f"/en/staff/content/{staff_item(w).pk}/en/send-back/",
+        everyone(405),
+    ),
+    Row(
+        "content:translation_archive",
+        "GET",
+        lambda w: f"/en/staff/content/{staff_item(w).pk}/en/archive/",
+        everyone(405),
+    ),
 ]
 
 
@@ -283,6 +608,17 @@ def state() -> dict[str, Any]:
         "membership_sites": sorted(Membership.sites.through.objects.values_list("membership_id", "site_id")),
         "policies": list(RolePolicy.objects.order_by("pk").values()),
         "tokens": list(ApiToken.objects.order_by("pk").values()),
+        "service_points": list(ServicePoint.objects.order_by("pk").values()),
+        "point_categories": sorted(
+            ServicePoint.categories.through.objects.values_list("servicepoint_id", "servicecategory_id")
+        ),
+        "service_providers": list(ServiceProvider.objects.order_by("pk").values()),
+        "point_texts": list(ServicePointText.objects.order_by("pk").values()),
+        "point_hours": list(OpeningHours.objects.order_by("pk").values()),
+        "point_exceptions": list(OpeningException.objects.order_by("pk").values()),
+        "content_items": list(ContentItem.objects.order_by("pk").values()),
+        "translations": list(ContentTranslation.objects.order_by("pk").values()),
+        "revisions": ContentRevision.objects.count(),
         "users": list(
             User.objects.order_by("pk").values_list(
                 "pk", "username", "password", "is_active", "must_change_password"
@@ -348,6 +684,131 @@ def renamed_site_data(world: World) -> dict[str, Any]:
 
 
 ORG_A_DETAIL = "302 /en/organisations/{org_a}/"
+
+# --- Find Help API writes: what an allowed write must have done ---------------------------------------
+# Some writes can be done once only (a unique key, a workflow step): the check then puts things back, so
+# that the next content manager of A can do the same write.
+
+CONTENT_MANAGER_WRITE = expect(
+    anonymous=401,
+    a=403,
+    administrator=200,
+    site_manager=200,
+    information_officer=200,
+    other_organisation=403,
+    outsider=403,
+)
+# On a draft of A: for everyone but A's content managers, it does not exist.
+CONTENT_MANAGER_DRAFT_WRITE = expect(
+    anonymous=401,
+    a=404,
+    administrator=200,
+    site_manager=200,
+    information_officer=200,
+    other_organisation=404,
+    outsider=404,
+)
+# Creating: A's other roles may not create anything, B's administrator may but not for A (field error).
+CONTENT_MANAGER_CREATE = expect(
+    anonymous=401,
+    a=403,
+    administrator=201,
+    site_manager=201,
+    information_officer=201,
+    other_organisation=400,
+    outsider=403,
+)
+
+
+def new_point_data(world: World) -> dict[str, Any]:
+    return {
+        "owner": org_a(world),
+        "provider": a_provider(world).pk,
+        "name": "Clínica Alfa API",
+        "categories": ["medical"],
+        "time_zone": "America/Mexico_City",
+        "hours": [{"weekday": 0, "opens": "09:00", "closes": "13:00"}],
+        "texts": {"en": {"description": "A clinic."}},
+    }
+
+
+def point_created(world: World, principal: str) -> None:
+    point = ServicePoint.objects.filter(name="Clínica Alfa API").latest("pk")
+    assert (point.owner_id, point.status, point.time_zone) == (org_a(world), "draft", "America/Mexico_City")
+    assert list(point.categories.values_list("code", flat=True)) == ["medical"]
+    assert list(point.texts.values_list("language", "description")) == [("en", "A clinic.")]
+
+
+def point_renamed(world: World, principal: str) -> None:
+    assert ServicePoint.objects.filter(owner=world.a.organisation, name="Clínica Alfa renamed").count() == 1
+
+
+def point_published(world: World, principal: str) -> None:
+    assert ServicePoint.objects.get(owner=world.a.organisation).status == PublicationStatus.PUBLISHED
+
+
+def point_archived(world: World, principal: str) -> None:
+    assert ServicePoint.objects.get(owner=world.a.organisation).status == PublicationStatus.ARCHIVED
+
+
+def point_verified(world: World, principal: str) -> None:
+    assert ServicePoint.objects.get(owner=world.a.organisation).verified_by_id == user_of(world, principal).pk
+
+
+def provider_created_then_removed(world: World, principal: str) -> None:
+    provider = ServiceProvider.objects.get(owner=world.a.organisation, name="Proveedor API")
+    assert (provider.status, provider.phone) == (PublicationStatus.DRAFT, "+50277760000")
+    provider.delete()
+
+
+def provider_changed(world: World, principal: str) -> None:
+    provider = ServiceProvider.objects.get(owner=world.a.organisation)
+    assert provider.website == "https://alfa.example.org"
+
+
+def content_item_created_then_removed(world: World, principal: str) -> None:
+    item = ContentItem.objects.get(key="recruiters")
+    assert (item.owner_id, item.kind, item.sensitivity) == (org_a(world), "procedure", "public")
+    item.delete()
+
+
+def _api_translation(language: str = "en") -> ContentTranslation:
+    return ContentTranslation.objects.get(item__key="api-item", language=language)
+
+
+def translation_written_then_removed(world: World, principal: str) -> None:
+    translation = _api_translation("es")
+    assert (translation.title, translation.status, translation.updated_by_id) == (
+        "Palabras",
+        "draft",
+        user_of(world, principal).pk,
+    )
+    translation.delete()
+
+
+def translation_submitted_then_reset(world: World, principal: str) -> None:
+    translation = _api_translation()
+    assert (translation.status, translation.submitted_by_id) == ("in_review", user_of(world, principal).pk)
+    ContentTranslation.objects.filter(pk=translation.pk).update(status="draft")
+
+
+def translation_published_then_reset(world: World, principal: str) -> None:
+    translation = _api_translation()
+    assert (translation.status, translation.reviewed_by_id) == ("published", user_of(world, principal).pk)
+    assert translation.published_content["title"] == "Words"
+    ContentTranslation.objects.filter(pk=translation.pk).update(status="in_review")
+
+
+def translation_sent_back_then_reset(world: World, principal: str) -> None:
+    translation = _api_translation()
+    note = translation.history.filter(action="sent_back").latest("pk").note
+    assert (translation.status, note) == ("draft", "Add the fee.")
+    ContentTranslation.objects.filter(pk=translation.pk).update(status="in_review")
+
+
+def content_item_verified(world: World, principal: str) -> None:
+    assert ContentItem.objects.get(key="api-item").verified_by_id == user_of(world, principal).pk
+
 
 WRITES = [
     Row(
@@ -543,7 +1004,420 @@ WRITES = [
     ),
     Row("me-list", "POST", lambda w: "/api/v1/me/", everyone(405, anonymous=401)),
     Row("area-list", "POST", lambda w: "/api/v1/areas/", everyone(405, anonymous=401), data=lambda w: {}),
+    # --- Find Help API: content managers of the organisation keeping the row -----------------------
+    Row(
+        "service-point-list",
+        "POST",
+        lambda w: "/api/v1/service-points/",
+        CONTENT_MANAGER_CREATE,
+        data=new_point_data,
+        effect=point_created,
+        audit_actions=(AuditAction.CREATE,),
+    ),
+    Row(
+        "service-point-detail",
+        "PATCH",
+        lambda w: f"/api/v1/service-points/{public_point(w).pk}/",
+        # A published point is public: who may not change it is told so.
+        CONTENT_MANAGER_WRITE,
+        data=lambda w: {"name": "Clínica Alfa renamed"},
+        effect=point_renamed,
+        audit_actions=(AuditAction.UPDATE,),
+    ),
+    Row(
+        "service-point-detail",
+        "PATCH",
+        lambda w: f"/api/v1/service-points/{public_point(w, status=PublicationStatus.DRAFT).pk}/",
+        CONTENT_MANAGER_DRAFT_WRITE,
+        data=lambda w: {"name": "Clínica Alfa renamed"},
+        effect=point_renamed,
+        audit_actions=(AuditAction.UPDATE,),
+        id="PATCH service-point-detail (draft)",
+    ),
+    Row(
+        "service-point-detail",
+        "PUT",
+        lambda w: f"/api/v1/service-points/{public_point(w).pk}/",
+        everyone(405, anonymous=401),
+        data=lambda w: {"name": "Taken over"},
+    ),
+    Row(
+        "service-point-detail",
+        "DELETE",
+        lambda w: f"/api/v1/service-points/{public_point(w).pk}/",
+        everyone(405, anonymous=401),
+    ),
+    Row(
+        "service-point-publish",
+        "POST",
+        lambda w: f"/api/v1/service-points/{public_point(w, status=PublicationStatus.DRAFT).pk}/publish/",
+        CONTENT_MANAGER_DRAFT_WRITE,
+        effect=point_published,
+        audit_actions=(AuditAction.UPDATE,),
+    ),
+    Row(
+        "service-point-archive",
+        "POST",
+        lambda w: f"/api/v1/service-points/{public_point(w).pk}/archive/",
+        CONTENT_MANAGER_WRITE,
+        effect=point_archived,
+        audit_actions=(AuditAction.UPDATE,),
+    ),
+    Row(
+        "service-point-verify",
+        "POST",
+        lambda w: f"/api/v1/service-points/{public_point(w, status=PublicationStatus.DRAFT).pk}/verify/",
+        CONTENT_MANAGER_DRAFT_WRITE,
+        effect=point_verified,
+        audit_actions=(AuditAction.UPDATE,),
+    ),
+    Row(
+        "service-point-dataset",
+        "POST",
+        lambda w: "/api/v1/service-points/dataset/",
+        everyone(405, anonymous=401),
+        data=lambda w: {},
+    ),
+    Row(
+        "service-provider-list",
+        "POST",
+        lambda w: "/api/v1/service-providers/",
+        CONTENT_MANAGER_CREATE,
+        data=lambda w: {"owner": org_a(w), "name": "Proveedor API", "phone": "+502 7776 0000"},
+        effect=provider_created_then_removed,
+        audit_actions=(AuditAction.CREATE,),
+    ),
+    Row(
+        "service-provider-detail",
+        "PATCH",
+        lambda w: f"/api/v1/service-providers/{a_provider(w).pk}/",
+        CONTENT_MANAGER_WRITE,
+        data=lambda w: {"website": "https://alfa.example.org"},
+        effect=provider_changed,
+        audit_actions=(AuditAction.UPDATE,),
+    ),
+    Row(
+        "content-item-list",
+        "POST",
+        lambda w: "/api/v1/content-items/",
+        CONTENT_MANAGER_CREATE,
+        data=lambda w: {"owner": org_a(w), "key": "recruiters", "kind": "procedure"},
+        effect=content_item_created_then_removed,
+        audit_actions=(AuditAction.CREATE,),
+    ),
+    Row(
+        "content-item-translation",
+        "PUT",
+        lambda w: f"/api/v1/content-items/{api_item(w).key}/translations/es/",
+        expect(
+            anonymous=401,
+            a=404,
+            administrator=201,
+            site_manager=201,
+            information_officer=201,
+            other_organisation=404,
+            outsider=404,
+        ),
+        data=lambda w: {"title": "Palabras"},
+        effect=translation_written_then_removed,
+        audit_actions=(AuditAction.CREATE,),
+    ),
+    Row(
+        "content-item-translation-submit",
+        "POST",
+        lambda w: f"/api/v1/content-items/{api_item(w).key}/translations/en/submit/",
+        CONTENT_MANAGER_DRAFT_WRITE,
+        effect=translation_submitted_then_reset,
+        audit_actions=(AuditAction.UPDATE,),
+    ),
+    Row(
+        "content-item-translation-publish",
+        "POST",
+        lambda w: f"/api/v1/content-items/{api_item(w, in_review=True).key}/translations/en/publish/",
+        CONTENT_MANAGER_DRAFT_WRITE,
+        effect=translation_published_then_reset,
+        audit_actions=(AuditAction.UPDATE,),
+    ),
+    Row(
+        "content-item-translation-send-back",
+        "POST",
+        lambda w: f"/api/v1/content-items/{api_item(w, in_review=True).key}/translations/en/send-back/",
+        CONTENT_MANAGER_DRAFT_WRITE,
+        data=lambda w: {"note": "Add the fee."},
+        effect=translation_sent_back_then_reset,
+        audit_actions=(AuditAction.UPDATE,),
+    ),
+    Row(
+        "content-item-verify",
+        "POST",
+        lambda w: f"/api/v1/content-items/{api_item(w).key}/verify/",
+        CONTENT_MANAGER_DRAFT_WRITE,
+        effect=content_item_verified,
+        audit_actions=(AuditAction.UPDATE,),
+    ),
+    Row(
+        "article-list", "POST", lambda w: "/api/v1/articles/", everyone(405, anonymous=405), data=lambda w: {}
+    ),
+    Row("alert-list", "POST", lambda w: "/api/v1/alerts/", everyone(405, anonymous=405), data=lambda w: {}),
 ]
+
+# --- Find Help staff pages: writes ------------------------------------------------------------------
+
+
+def staff_point_form(world: World, *, name: str) -> dict[str, Any]:
+    """The staff form of a service point (the point, the hours grid, no exceptional days, a text)."""
+    return {
+        "provider": staff_point(world).provider_id,
+        "name": name,
+        "categories": ["shelter", "food"],
+        "time_zone": "America/Guatemala",
+        "sexes": "any",
+        "cost": "free",
+        "access": "walk_in",
+        "hours-d0_0_opens": "09:00",
+        "hours-d0_0_closes": "17:00",
+        "exceptions-TOTAL_FORMS": "0",
+        "exceptions-INITIAL_FORMS": "0",
+        "text-en-description": "Beds and meals.",
+    }
+
+
+def staff_point_created_then_removed(world: World, principal: str) -> None:
+    point = ServicePoint.objects.get(name="Albergue Alfa nuevo")
+    assert (point.owner_id, point.status, point.time_zone) == (org_a(world), "draft", "America/Guatemala")
+    assert sorted(point.categories.values_list("code", flat=True)) == ["food", "shelter"]
+    assert [str(period) for period in point.hours.all()] == ["0 09:00-17:00"]
+    point.delete()
+
+
+def staff_point_renamed(world: World, principal: str) -> None:
+    point = staff_point(world)
+    assert (point.name, list(point.texts.values_list("language", "description"))) == (
+        "Albergue Alfa renamed",
+        [("en", "Beds and meals.")],
+    )
+
+
+def staff_point_archived(world: World, principal: str) -> None:
+    assert staff_point(world).status == PublicationStatus.ARCHIVED
+
+
+def staff_point_verified(world: World, principal: str) -> None:
+    assert staff_point(world).verified_by_id == user_of(world, principal).pk
+
+
+def staff_provider_created_then_removed(world: World, principal: str) -> None:
+    provider = ServiceProvider.objects.get(name="Proveedor Web")
+    organisation = world.b.organisation if principal == "other_organisation" else world.a.organisation
+    assert (provider.owner, provider.phone) == (organisation, "+50277760000")
+    provider.delete()
+
+
+def staff_provider_renamed(world: World, principal: str) -> None:
+    assert ServiceProvider.objects.get(pk=staff_point(world).provider_id).name == "Proveedor Alfa renamed"
+
+
+def staff_translation(language: str = "en") -> ContentTranslation:
+    return ContentTranslation.objects.get(item__key="staff-item", language=language)
+
+
+def staff_submitted_then_reset(world: World, principal: str) -> None:
+    translation = staff_translation()
+    assert (translation.status, translation.submitted_by_id) == ("in_review", user_of(world, principal).pk)
+    ContentTranslation.objects.filter(pk=translation.pk).update(status="draft")
+
+
+def staff_published_then_reset(world: World, principal: str) -> None:
+    translation = staff_translation()
+    assert (translation.status, translation.reviewed_by_id) == ("published", user_of(world, principal).pk)
+    ContentTranslation.objects.filter(pk=translation.pk).update(status="in_review")
+
+
+def staff_sent_back_then_reset(world: World, principal: str) -> None:
+    translation = staff_translation()
+    note = translation.history.filter(action="sent_back").latest("pk").note
+    assert (translation.status, note) == ("draft", "Add the fees.")
+    ContentTranslation.objects.filter(pk=translation.pk).update(status="in_review")
+
+
+def staff_archived_then_reset(world: World, principal: str) -> None:
+    translation = staff_translation()
+    assert (translation.status, translation.history.latest("pk").by_id) == (
+        "archived",
+        user_of(world, principal).pk,
+    )
+    ContentTranslation.objects.filter(pk=translation.pk).update(status="draft")
+
+
+def staff_item_verified(world: World, principal: str) -> None:
+    assert ContentItem.objects.get(key="staff-item").verified_by_id == user_of(world, principal).pk
+
+
+# A write on a row of A: A's content managers are sent on (`outcome`); B's finds nothing; others 403.
+def staff_a_write(outcome: object) -> dict[str, object]:
+    return expect(
+        anonymous=LOGIN,
+        a=403,
+        administrator=outcome,
+        site_manager=outcome,
+        information_officer=outcome,
+        other_organisation=404,
+        outsider=403,
+    )
+
+
+# A form sent with a missing field: refused as invalid (400) for whoever may use it; nothing written.
+STAFF_INVALID_FORM = expect(
+    anonymous=LOGIN,
+    a=403,
+    administrator=400,
+    site_manager=400,
+    information_officer=400,
+    other_organisation=400,
+    outsider=403,
+)
+
+WRITES += [
+    Row(
+        "directory:point_create",
+        "POST",
+        lambda w: "/en/staff/directory/points/new/",
+        # B's administrator may create points, but not under A's provider: a field error on `provider`.
+        expect(
+            anonymous=LOGIN,
+            a=403,
+            administrator="302 /en/staff/directory/",
+            site_manager="302 /en/staff/directory/",
+            information_officer="302 /en/staff/directory/",
+            other_organisation=400,
+            outsider=403,
+        ),
+        data=lambda w: staff_point_form(w, name="Albergue Alfa nuevo"),
+        effect=staff_point_created_then_removed,
+        audit_actions=(AuditAction.CREATE,),
+    ),
+    Row(
+        "directory:point_edit",
+        "POST",
+        lambda w: f"/en/staff/directory/points/{staff_point(w).pk}/",
+        staff_a_write("302 /en/staff/directory/"),
+        data=lambda w: staff_point_form(w, name="Albergue Alfa renamed"),
+        effect=staff_point_renamed,
+        audit_actions=(AuditAction.UPDATE,),
+    ),
+    Row(
+        "directory:point_status",
+        "POST",
+        lambda w: f"/en/staff/directory/points/{staff_point(w).pk}/status/",
+        staff_a_write("302 /en/staff/directory/"),
+        data=lambda w: {"status": "archived", "next": "/en/staff/directory/"},
+        effect=staff_point_archived,
+        audit_actions=(AuditAction.UPDATE,),
+    ),
+    Row(
+        "directory:point_verify",
+        "POST",
+        lambda w: f"/en/staff/directory/points/{staff_point(w).pk}/verify/",
+        staff_a_write("302 /en/staff/directory/stale/"),
+        data=lambda w: {"next": "/en/staff/directory/stale/"},
+        effect=staff_point_verified,
+        audit_actions=(AuditAction.UPDATE,),
+    ),
+    Row(
+        "directory:provider_create",
+        "POST",
+        lambda w: "/en/staff/directory/providers/new/",
+        # Every content manager may add a provider, kept by their own organisation.
+        expect(
+            anonymous=LOGIN,
+            a=403,
+            administrator="302 /en/staff/directory/providers/",
+            site_manager="302 /en/staff/directory/providers/",
+            information_officer="302 /en/staff/directory/providers/",
+            other_organisation="302 /en/staff/directory/providers/",
+            outsider=403,
+        ),
+        data=lambda w: {"name": "Proveedor Web", "kind": "ngo", "phone": "+502 7776 0000", "status": "draft"},
+        effect=staff_provider_created_then_removed,
+        audit_actions=(AuditAction.CREATE,),
+    ),
+    Row(
+        "directory:provider_edit",
+        "POST",
+        lambda w: f"/en/staff/directory/providers/{staff_point(w).provider_id}/",
+        staff_a_write("302 /en/staff/directory/providers/"),
+        data=lambda w: {"name": "Proveedor Alfa renamed", "kind": "ngo", "status": "published"},
+        effect=staff_provider_renamed,
+        audit_actions=(AuditAction.UPDATE,),
+    ),
+    # Without a file: the form refuses it (the import itself: directory/tests/test_views.py).
+    Row(
+        "directory:import",
+        "POST",
+        lambda w: "/en/staff/directory/import/",
+        STAFF_INVALID_FORM,
+        data=lambda w: {},
+    ),
+    Row(
+        "content:item_create",
+        "POST",
+        lambda w: "/en/staff/content/new/",
+        STAFF_INVALID_FORM,
+        data=lambda w: {"kind": "rights", "sensitivity": "public", "source_language": "en"},
+    ),
+    Row(
+        "content:translation_edit",
+        "POST",
+        lambda w: f"/en/staff/content/{staff_item(w).pk}/en/",
+        staff_a_write(400),
+        data=lambda w: {"title": "", "summary": "A title is missing."},
+    ),
+    Row(
+        "content:translation_submit",
+        "POST",
+        lambda w: f"/en/staff/content/{staff_item(w).pk}/en/submit/",
+        staff_a_write("302 /en/staff/content/"),
+        data=lambda w: {"next": "/en/staff/content/"},
+        effect=staff_submitted_then_reset,
+        audit_actions=(AuditAction.UPDATE,),
+    ),
+    Row(
+        "content:translation_publish",
+        "POST",
+        lambda w: f"/en/staff/content/{staff_item(w, in_review=True).pk}/en/publish/",
+        staff_a_write("302 /en/staff/content/review/"),
+        effect=staff_published_then_reset,
+        audit_actions=(AuditAction.UPDATE,),
+    ),
+    Row(
+        "content:translation_send_back",
+        "POST",
+        lambda w: f"/en/staff/content/{staff_item(w, in_review=True).pk}/en/send-back/",
+        staff_a_write("302 /en/staff/content/review/"),
+        data=lambda w: {"note": "Add the fees."},
+        effect=staff_sent_back_then_reset,
+        audit_actions=(AuditAction.UPDATE,),
+    ),
+    Row(
+        "content:translation_archive",
+        "POST",
+        lambda w: f"/en/staff/content/{staff_item(w).pk}/en/archive/",
+        staff_a_write("302 /en/staff/content/"),
+        data=lambda w: {"next": "/en/staff/content/"},
+        effect=staff_archived_then_reset,
+        audit_actions=(AuditAction.UPDATE,),
+    ),
+    Row(
+        "content:item_verify",
+        "POST",
+        lambda w: f"/en/staff/content/{staff_item(w).pk}/verify/",
+        staff_a_write("302 /en/staff/content/stale/"),
+        data=lambda w: {"next": "/en/staff/content/stale/"},
+        effect=staff_item_verified,
+        audit_actions=(AuditAction.UPDATE,),
+    ),
+]
+
 
 SUCCESS = {200, 201}
 
@@ -609,6 +1483,16 @@ OBJECT_URLS = [
     ("GET", lambda w: f"/api/v1/memberships/{caseworker_membership(w).pk}/"),
     ("PATCH", lambda w: f"/api/v1/sites/{w.a.sites[0].pk}/"),
     ("PATCH", lambda w: f"/api/v1/memberships/{caseworker_membership(w).pk}/"),
+    ("GET", lambda w: f"/api/v1/service-points/{public_point(w, status=PublicationStatus.DRAFT).pk}/"),
+    ("PATCH", lambda w: f"/api/v1/service-points/{public_point(w, status=PublicationStatus.DRAFT).pk}/"),
+    (
+        "POST",
+        lambda w: f"/api/v1/service-points/{public_point(w, status=PublicationStatus.DRAFT).pk}/publish/",
+    ),
+    ("GET", lambda w: f"/api/v1/service-providers/{a_provider(w, status=PublicationStatus.DRAFT).pk}/"),
+    ("GET", lambda w: f"/api/v1/content-items/{api_item(w).key}/"),
+    ("PUT", lambda w: f"/api/v1/content-items/{api_item(w).key}/translations/en/"),
+    ("POST", lambda w: f"/api/v1/content-items/{api_item(w).key}/translations/en/submit/"),
 ]
 
 

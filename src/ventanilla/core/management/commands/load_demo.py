@@ -11,12 +11,17 @@ from rich.table import Table
 
 from ventanilla.accounts.demo import DEMO_PASSWORD, load_demo_accounts
 from ventanilla.areas.services import AreaImportError, import_areas
+from ventanilla.directory.demo import DemoDataError, load_demo_directory
+from ventanilla.hub.demo import DemoContentError, load_demo_content
 
 CORRIDOR_FILE = settings.PACKAGE_DIR / "areas" / "data" / "corridor_gt_mx.csv"
 
 
 class Command(BaseCommand):
-    help = "Load the demo corridor (Guatemala–Mexico areas), organisations, sites and one user per role."
+    help = (
+        "Load the demo corridor (Guatemala–Mexico areas), organisations, sites, one user per role, "
+        "a fictional service directory, articles and alerts."
+    )
 
     def handle(self, *args: Any, **options: Any) -> None:
         try:
@@ -24,10 +29,21 @@ class Command(BaseCommand):
         except AreaImportError as error:
             raise CommandError(f"The demo area file is invalid: {error}") from None
         logins = load_demo_accounts()
+        try:
+            directory = load_demo_directory()
+            content = load_demo_content()
+        except (DemoDataError, DemoContentError) as error:
+            raise CommandError(f"The demo directory or content could not be loaded: {error}") from None
         console = Console()
         console.print(
             f"Demo data ready: {areas.created} new areas ({areas.unchanged} already there). "
             "All organisations and people in the demo are fictional."
+        )
+        console.print(
+            f"Find Help: {directory.points_created} new service points ({directory.points_total} in the demo "
+            f"directory, {directory.providers_created} new providers), {content.articles_created} new "
+            f"articles ({content.articles_total} in all), {content.alerts_created} new alerts "
+            f"({content.alerts_total} in all). Every service point in the demo is fictional."
         )
         table = Table(title=f"Demo logins (password for all: {DEMO_PASSWORD})")
         for column in ("username", "role", "organisation"):
