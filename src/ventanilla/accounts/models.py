@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import hashlib
-import zoneinfo
 from typing import Any, ClassVar
 
 from django.conf import settings
@@ -17,6 +16,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from ventanilla.core.fields import BlindIndexedModel, BlindIndexField, EncryptedTextField
+from ventanilla.core.places import place_errors
 from ventanilla.core.roles import Permission, Role
 from ventanilla.core.scoping import Scope, ScopedModel
 
@@ -182,13 +182,7 @@ class Site(ScopedModel):
 
     def clean(self) -> None:
         """Name the field at fault (the check constraints alone give an error without a field)."""
-        errors: dict[str, Any] = {}
-        if self.latitude is not None and not -90 <= self.latitude <= 90:
-            errors["latitude"] = _("Latitude must be between -90 and 90.")
-        if self.longitude is not None and not -180 <= self.longitude <= 180:
-            errors["longitude"] = _("Longitude must be between -180 and 180.")
-        if self.time_zone not in zoneinfo.available_timezones():
-            errors["time_zone"] = _("Unknown time zone; use a name such as America/Mexico_City.")
+        errors = place_errors(self.latitude, self.longitude, self.time_zone)
         if errors:
             raise ValidationError(errors)
 

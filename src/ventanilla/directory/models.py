@@ -3,11 +3,6 @@
 from __future__ import annotations
 
 import datetime
-import functools
-import math
-import zoneinfo
-from decimal import Decimal
-from typing import Any
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
@@ -16,6 +11,7 @@ from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from ventanilla.core.places import place_errors, time_zone_names  # noqa: F401 - re-exported
 from ventanilla.core.roles import Permission
 from ventanilla.core.scoping import Scope, ScopedModel
 
@@ -147,23 +143,6 @@ class Access(models.TextChoices):
     APPOINTMENT = "appointment", _("Appointment needed")
 
 
-def _finite(value: object) -> float | None:
-    """The value as a float when it is already a finite number, else None (raw input, NaN)."""
-    if isinstance(value, bool) or not isinstance(value, int | float | Decimal):
-        return None
-    try:
-        number = float(value)
-    except ValueError:  # a signalling NaN
-        return None
-    return number if math.isfinite(number) else None
-
-
-@functools.cache
-def time_zone_names() -> frozenset[str]:
-    """The IANA names this machine knows (reading them scans the disk, so once per process)."""
-    return frozenset(zoneinfo.available_timezones())
-
-
 class Sexes(models.TextChoices):
     ANY = "any", _("Everyone")
     FEMALE = "female", _("Women and girls")
@@ -247,20 +226,11 @@ class ServicePoint(DirectoryOwned):
         )
 
     def clean(self) -> None:
-        # clean() runs even when clean_fields() failed, so a value may still be the raw input ("abc"):
-        # compare only what is already a number, the field error names the rest.
-        errors: dict[str, Any] = {}
-        latitude, longitude = _finite(self.latitude), _finite(self.longitude)
-        if latitude is not None and not -90 <= latitude <= 90:
-            errors["latitude"] = _("Latitude must be between -90 and 90.")
-        if longitude is not None and not -180 <= longitude <= 180:
-            errors["longitude"] = _("Longitude must be between -180 and 180.")
+        errors = place_errors(self.latitude, self.longitude, self.time_zone)
         if (self.latitude is None) != (self.longitude is None):
             errors["longitude" if self.longitude is None else "latitude"] = _(
                 "Give both latitude and longitude, or neither."
             )
-        if self.time_zone not in time_zone_names():
-            errors["time_zone"] = _("Unknown time zone; use a name such as America/Mexico_City.")
         if isinstance(self.age_min, int) and isinstance(self.age_max, int) and self.age_min > self.age_max:
             errors["age_max"] = _("The maximum age is below the minimum age.")
         if errors:
