@@ -75,6 +75,7 @@ INSTALLED_APPS = [
     "ventanilla.areas",
     "ventanilla.directory",
     "ventanilla.hub",
+    "ventanilla.questionnaires",
     "ventanilla.api",
 ]
 

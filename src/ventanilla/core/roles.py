@@ -35,6 +35,7 @@ class Permission(StrEnum):
     EXPORT_PERSONAL_DATA = "export_personal_data"
     RECEIVE_REFERRALS = "receive_referrals"
     MANAGE_CONTENT = "manage_content"
+    MANAGE_FORMS = "manage_forms"
     HANDLE_MESSAGES = "handle_messages"
     MANAGE_CAMPAIGNS = "manage_campaigns"
     MANAGE_PROJECTS = "manage_projects"
@@ -52,6 +53,7 @@ ROLE_PERMISSIONS: dict[str, frozenset[Permission]] = {
             P.MANAGE_SITES,
             P.VIEW_SITES,
             P.MANAGE_CONTENT,
+            P.MANAGE_FORMS,
             P.VIEW_AGGREGATES,
             P.VIEW_AUDIT_LOG,
         }
@@ -63,6 +65,7 @@ ROLE_PERMISSIONS: dict[str, frozenset[Permission]] = {
             P.EDIT_PERSONAL_DATA,
             P.EXPORT_PERSONAL_DATA,
             P.MANAGE_CONTENT,
+            P.MANAGE_FORMS,
             P.HANDLE_MESSAGES,
             P.VIEW_AGGREGATES,
         }
@@ -70,7 +73,7 @@ ROLE_PERMISSIONS: dict[str, frozenset[Permission]] = {
     Role.CASEWORKER: frozenset({P.VIEW_SITES, P.VIEW_PERSONAL_DATA, P.EDIT_PERSONAL_DATA}),
     Role.PARTNER_FOCAL_POINT: frozenset({P.VIEW_SITES, P.RECEIVE_REFERRALS}),
     Role.INFORMATION_OFFICER: frozenset({P.VIEW_SITES, P.MANAGE_CONTENT, P.HANDLE_MESSAGES}),
-    Role.ME_OFFICER: frozenset({P.VIEW_SITES, P.MANAGE_CAMPAIGNS, P.MANAGE_PROJECTS, P.VIEW_AGGREGATES}),
+    Role.ME_OFFICER: frozenset({P.VIEW_SITES, P.MANAGE_FORMS, P.MANAGE_CAMPAIGNS, P.MANAGE_PROJECTS, P.VIEW_AGGREGATES}),
     Role.DATA_ANALYST: frozenset({P.VIEW_SITES, P.VIEW_AGGREGATES}),
     Role.AUDITOR: frozenset({P.VIEW_SITES, P.VIEW_AUDIT_LOG}),
 }
