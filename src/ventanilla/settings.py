@@ -76,6 +76,7 @@ INSTALLED_APPS = [
     "ventanilla.directory",
     "ventanilla.hub",
     "ventanilla.questionnaires",
+    "ventanilla.registration",
     "ventanilla.api",
 ]
 

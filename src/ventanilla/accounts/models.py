@@ -108,6 +108,11 @@ class Organisation(ScopedModel):
         related_name="+",
         verbose_name=_("country"),
     )
+    retention_days = models.PositiveIntegerField(
+        _("keep personal data for (days)"),
+        default=730,
+        help_text=_("After this many days without a new registration, a person's personal data is erased and only the de-identified record is kept."),
+    )
     is_active = models.BooleanField(_("active"), default=True)
     created_at = models.DateTimeField(_("created"), auto_now_add=True)
 

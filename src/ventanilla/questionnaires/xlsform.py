@@ -11,6 +11,7 @@ from __future__ import annotations
 import io
 import re
 from dataclasses import dataclass, field
+from functools import lru_cache
 from typing import Any
 
 from django.utils.translation import gettext as _
@@ -90,6 +91,13 @@ class _Sheet:
 
 def convert(content: bytes, filename: str = "form.xlsx") -> ConvertedForm:
     """Convert and check an XLSForm; raise `XLSFormError` naming every bad cell."""
+    return _convert_cached(content, filename.lower().endswith((".xlsx", ".xlsm")))
+
+
+@lru_cache(maxsize=16)
+def _convert_cached(content: bytes, is_workbook: bool) -> ConvertedForm:
+    """pyxform takes a good part of a second: the same file (tests, the shipped form) converts once."""
+    filename = "form.xlsx" if is_workbook else "form"
     if len(content) > MAX_XLSFORM_BYTES:
         raise XLSFormError([CellError(_("The file is larger than 5 MB."))])
     if not filename.lower().endswith((".xlsx", ".xlsm")):

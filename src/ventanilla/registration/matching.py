@@ -77,7 +77,7 @@ class Identity:
         return skeleton(self.family_name).split()[:2]
 
 
-def match_keys(identity: Identity, *, years: Iterable[int] | None = None) -> set[str]:
+def match_keys(identity: Identity, *, years: Iterable[int] | None = None, search_names: bool = False) -> set[str]:
     """The keyed hashes a person is filed under (or, with `years`, searched under)."""
     if years is None:
         years = [identity.birth_year] if identity.birth_year else []
@@ -93,6 +93,8 @@ def match_keys(identity: Identity, *, years: Iterable[int] | None = None) -> set
     for g in given:
         for f in family:
             tokens.add(f"gf:{g}:{f}")
+    if search_names:  # one name alone, for the staff search box (large blocks: never for duplicates)
+        tokens |= {f"g:{g}" for g in given} | {f"f:{f}" for f in family}
     return {_hash(t) for t in tokens if len(t.split(":")[1]) >= 1}
 
 
@@ -102,6 +104,11 @@ def search_years(identity: Identity) -> list[int]:
         return []
     spread = 2 if identity.estimated else 1
     return list(range(identity.birth_year - spread, identity.birth_year + spread + 1))
+
+
+def _is_latin(identity: Identity) -> bool:
+    text = f"{identity.given_name}{identity.family_name}"
+    return all(ord(char) < 0x250 or not char.isalpha() for char in text)
 
 
 @dataclass
@@ -117,10 +124,10 @@ def score(new: Identity, old: Identity) -> Score:
     old_name = skeleton(f"{old.given_name} {old.family_name}")
     name_score = 0.0
     if new_name and old_name:
-        name_score = max(
-            fuzz.token_set_ratio(new_name, old_name),
-            fuzz.token_sort_ratio(latin(f"{new.given_name} {new.family_name}"), latin(f"{old.given_name} {old.family_name}")),
-        )
+        name_score = fuzz.token_set_ratio(new_name, old_name)
+        if _is_latin(new) and _is_latin(old):  # same script: the spelling itself also tells
+            spelled = fuzz.token_sort_ratio(latin(f"{new.given_name} {new.family_name}"), latin(f"{old.given_name} {old.family_name}"))
+            name_score = (name_score + spelled) / 2
         if name_score >= 80:
             reasons.append("similar_name")
     birth_score = 50.0  # unknown on either side: neutral

@@ -305,3 +305,16 @@ class ScreeningRuleSet(models.Model):
 
     def __str__(self) -> str:
         return self.version
+
+
+class AnswerCorrection(models.Model):
+    """Who changed which answers of a registration, and why (the reason may name people: encrypted)."""
+
+    registration = models.ForeignKey(Registration, on_delete=models.CASCADE, related_name="corrections")
+    by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+")
+    at = models.DateTimeField(auto_now_add=True)
+    fields = models.JSONField(default=list)
+    reason = EncryptedTextField(_("reason"))
+
+    class Meta:
+        ordering = ["-at"]

@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy as _lazy
 
 from ventanilla.questionnaires import engine, xpath
 from ventanilla.questionnaires.schema import FormSchema
@@ -139,22 +140,45 @@ def screen(state: engine.FormState, ruleset: RuleSet) -> list[FlagResult]:
         expression = engine.resolve_references(schema, rule.when)
         if not engine.holds(state, expression):
             continue
-        results.append(FlagResult(rule=rule, reasons=_reasons(state, rule)))
+        results.append(FlagResult(rule=rule, reasons=_reasons(state, rule, expression)))
     results.sort(key=lambda r: SEVERITY_ORDER.get(FlagSeverity(r.rule.severity), 9))
     return results
 
 
-def _reasons(state: engine.FormState, rule: Rule) -> list[dict[str, str]]:
-    reasons = []
+def _reasons(state: engine.FormState, rule: Rule, expression: str) -> list[dict[str, str]]:
+    """The answers that made the rule hold — not every answer it looks at.
+
+    An answer counts when the rule fails without it (both halves of an `and`) or holds with it alone
+    among the rule's questions (each branch of an `or`): "fears return: yes" is a reason, "intends to
+    work" is not, though the rule reads both.
+    """
+    fields = {}
     for name in rule.because:
         field_state = next((f for f in state.fields if f.node.name == name and f.depth == 0), None)
-        if field_state is None or not field_state.relevant:
-            continue
-        value = field_state.value.strip()
-        if value in NEGATIVE_VALUES:
-            continue
-        reasons.append({"name": name, "value": value})
+        if field_state is not None and field_state.relevant and field_state.value.strip() not in NEGATIVE_VALUES:
+            fields[name] = field_state
+    saved = {name: f.element.text for name, f in fields.items()}
+    reasons = []
+    try:
+        for name, field_state in fields.items():
+            field_state.element.text = ""
+            needed = not engine.holds(state, expression)
+            field_state.element.text = saved[name]
+            for other, other_state in fields.items():
+                if other != name:
+                    other_state.element.text = ""
+            alone = engine.holds(state, expression)
+            for other, other_state in fields.items():
+                other_state.element.text = saved[other]
+            if needed or alone:
+                reasons.append({"name": name, "value": (saved[name] or "").strip()})
+    finally:
+        for name, field_state in fields.items():
+            field_state.element.text = saved[name]
     return reasons
+
+
+UNLABELLED = {"age": _lazy("Age")}
 
 
 def explain(schema: FormSchema, reasons: list[dict[str, str]], language: str) -> list[tuple[str, str]]:
@@ -164,7 +188,7 @@ def explain(schema: FormSchema, reasons: list[dict[str, str]], language: str) ->
         node = schema.node_named(reason.get("name", ""))
         if node is None:
             continue
-        question = schema.text(node.labels, language) or node.name
+        question = schema.text(node.labels, language) or str(UNLABELLED.get(node.name, node.name))
         values = reason.get("value", "").split() if node.kind == "select" else [reason.get("value", "")]
         choices = {c.value: c for c in (schema.choices.get(node.list_name or "", []) or node.inline_choices)}
         answer = ", ".join(schema.text(choices[v].labels, language) if v in choices else v for v in values)
