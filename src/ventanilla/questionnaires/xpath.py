@@ -56,7 +56,6 @@ import re
 import secrets
 import string as string_module
 import uuid
-from collections import OrderedDict
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
@@ -152,8 +151,8 @@ Value: TypeAlias = Any  # list[Node] | str | float | bool | dt.date | dt.datetim
 # --------------------------------------------------------------------------------------------------
 # Tree index: parent and document order for ElementTree, cached per tree.
 
-_INDEX_CACHE_SIZE = 32
-_index_cache: OrderedDict[int, _Index] = OrderedDict()
+_INDEX_CACHE_SIZE = 256
+_index_cache: dict[int, _Index] = {}
 
 
 class _Index:
@@ -174,15 +173,15 @@ class _Index:
 
 
 def _index_for(top: Element, rebuild: bool = False) -> _Index:
+    # A plain dict (atomic get/set under the GIL, so safe across threads); when it is full it is
+    # emptied rather than kept in LRU order: rebuilding an index costs tens of microseconds.
     key = id(top)
     index = _index_cache.get(key)
     if index is None or rebuild or index.top is not top:
         index = _Index(top)
+        if len(_index_cache) >= _INDEX_CACHE_SIZE:
+            _index_cache.clear()
         _index_cache[key] = index
-        if len(_index_cache) > _INDEX_CACHE_SIZE:
-            _index_cache.popitem(last=False)
-    else:
-        _index_cache.move_to_end(key)
     return index
 
 
@@ -217,7 +216,7 @@ class EvalContext:
 class _Env:
     """State shared by one evaluation: trees, documents, the clock."""
 
-    __slots__ = ("_docs", "_rebuilt", "_tops", "ctx", "current", "main_doc", "root")
+    __slots__ = ("_docs", "_rebuilt", "_tops", "ctx", "current", "main_doc", "memo", "root")
 
     def __init__(self, ctx: EvalContext) -> None:
         self.ctx = ctx
@@ -231,6 +230,9 @@ class _Env:
         self._docs: dict[int, Element] = {id(ctx.root): doc}
         self._tops: list[Element] | None = None
         self._rebuilt: set[int] = set()
+        # Paths that do not depend on the context node (absolute, current()/..., instance('x')/...)
+        # are computed once per evaluation: an itemset predicate reads /data/country once, not per item.
+        self.memo: dict[object, list[Node]] = {}
 
     # Documents ----------------------------------------------------------------------------------
     def instance_doc(self, instance_id: str) -> Element | None:
@@ -834,7 +836,7 @@ class _Parser:
     def starts_step(self) -> bool:
         token = self.peek()
         if token.kind == "op":
-            return token.text in (".", "..", "@")
+            return token.text in (".", "..", "@", "*")
         return token.kind == "name"
 
     def starts_primary(self) -> bool:
@@ -873,6 +875,8 @@ class _Parser:
 
     def node_test(self) -> str:
         token = self.next()
+        if token.kind == "op" and token.text == "*":
+            return "*"
         if token.kind != "name":
             self.fail(token, "expected a name")
         if token.text in _NODE_TYPES and self.at_op("("):
@@ -1078,12 +1082,19 @@ def _compile_step(step: _Step) -> Callable[[_Env, list[Node]], list[Node]]:
         if ":" not in name:
             suffix = "}" + name
 
+            seen: dict[object, bool] = {}  # tag → matches; namespaced tags would otherwise hit endswith
+
             def children_named(env: _Env, nodes: list[Node]) -> list[Node]:
                 out: list[Node] = []
                 for node in nodes:
                     for child in node:
                         tag = child.tag
-                        if tag == name or (type(tag) is str and tag.endswith(suffix)):
+                        hit = seen.get(tag)
+                        if hit is None:
+                            hit = tag == name or (type(tag) is str and tag.endswith(suffix))
+                            if len(seen) < 256:
+                                seen[tag] = hit
+                        if hit:
                             out.append(child)
                 return out
 
@@ -1180,21 +1191,20 @@ def _compile_filter(tree: _Filter) -> Fn:
     return run
 
 
+def _context_free(start: Any) -> bool:
+    """True when a path's value does not depend on the context node (so it can be memoised)."""
+    if start == "root":
+        return True
+    if isinstance(start, _Call):
+        if start.name == "current":
+            return True
+        return start.name == "instance" and all(isinstance(a, _Literal) for a in start.args)
+    return False
+
+
 def _compile_path(tree: _Path) -> Fn:
     steps = tuple(_compile_step(s) for s in tree.steps)
     start = tree.start
-    if start == "root":
-
-        def from_root(c: _Dyn) -> Value:
-            env = c.env
-            nodes: list[Node] = [env.main_doc]
-            for step in steps:
-                if not nodes:
-                    return nodes
-                nodes = step(env, nodes)
-            return nodes
-
-        return from_root
     if start == "context":
         if len(steps) == 1:
             only = steps[0]
@@ -1210,9 +1220,10 @@ def _compile_path(tree: _Path) -> Fn:
             return nodes
 
         return from_context
-    head = _compile(start)
 
-    def from_expression(c: _Dyn) -> Value:
+    head: Fn = (lambda c: [c.env.main_doc]) if start == "root" else _compile(start)
+
+    def from_head(c: _Dyn) -> Value:
         env = c.env
         nodes = head(c)
         if type(nodes) is not list:
@@ -1223,7 +1234,18 @@ def _compile_path(tree: _Path) -> Fn:
             nodes = step(env, nodes)
         return nodes
 
-    return from_expression
+    if not _context_free(start):
+        return from_head
+    key = object()
+
+    def memoised(c: _Dyn) -> Value:
+        memo = c.env.memo
+        found = memo.get(key)
+        if found is None:
+            found = memo[key] = from_head(c)
+        return found
+
+    return memoised
 
 
 # --------------------------------------------------------------------------------------------------
