@@ -319,6 +319,10 @@ DATES = [
     ("string(date(18000))", "2019-04-14"),
     ("date('2020-02-30')", NAN),
     ("date('abc')", NAN),
+    ("date(10000000000)", NAN),
+    ("format-date(10000000000, '%Y')", ""),
+    ("date-time(10000000000)", NAN),
+    ("string(date(1.9))", "1970-01-02"),
     ("number('2020-01-31')", 18292.0),
     ("decimal-date-time('1970-01-02')", 1.0),
     ("decimal-date-time('1970-01-01T12:00:00.000Z')", 0.5),
@@ -779,6 +783,7 @@ def test_syntax_and_unknown_functions_raise_naming_the_expression(source):
         "(1)[1]",
         "1 | /data",
         "sum(3)",
+        "uuid(100000)",
     ],
 )
 def test_runtime_type_errors_raise_expression_error(household, source):
