@@ -36,11 +36,12 @@ class Sex(models.TextChoices):
 
 
 class AgeBand(models.TextChoices):
+    """The bands the form asks of statistics-only records (stat_age_group) and reports use."""
+
     CHILD_0_4 = "0-4", "0–4"
     CHILD_5_11 = "5-11", "5–11"
     CHILD_12_17 = "12-17", "12–17"
-    ADULT_18_24 = "18-24", "18–24"
-    ADULT_25_59 = "25-59", "25–59"
+    ADULT_18_59 = "18-59", "18–59"
     OLDER_60 = "60+", "60+"
     UNKNOWN = "", _("Unknown")
 
@@ -48,7 +49,7 @@ class AgeBand(models.TextChoices):
 def age_band(age: int | None) -> str:
     if age is None:
         return AgeBand.UNKNOWN
-    for limit, band in ((4, "0-4"), (11, "5-11"), (17, "12-17"), (24, "18-24"), (59, "25-59")):
+    for limit, band in ((4, "0-4"), (11, "5-11"), (17, "12-17"), (59, "18-59")):
         if age <= limit:
             return band
     return AgeBand.OLDER_60

@@ -22,7 +22,7 @@ from ventanilla.registration.models import FlagSeverity, ScreeningRuleSet
 
 DEFAULT_RULES = Path(__file__).parent / "data" / "screening_rules.json"
 # Answers that say "no": not shown as the reason for a flag.
-NEGATIVE_VALUES = {"no", "none", "dont_know", "prefer_not", ""}
+NEGATIVE_VALUES = {"no", "none", "dont_know", "prefer_not", "prefer_not_to_say", ""}
 SEVERITY_ORDER = {FlagSeverity.CRITICAL: 0, FlagSeverity.HIGH: 1, FlagSeverity.MEDIUM: 2}
 
 

@@ -172,8 +172,8 @@ def register(
         registration.submission = submission
     else:
         # Statistics only: the de-identified facts, nothing that says who.
-        registration.sex = str(clean.get("sex") or "")[:12]
-        registration.nationality = str(clean.get("nationality") or "")[:2].upper()
+        registration.sex, band = mapping.anonymous_facts(clean)
+        registration.age_band = band or registration.age_band
     registration.save()
     JourneyLeg.objects.bulk_create(
         JourneyLeg(registration=registration, order=number, **vars(leg))

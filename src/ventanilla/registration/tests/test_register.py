@@ -92,12 +92,13 @@ def test_constraint_breaking_answers_are_refused_in_the_persons_language_and_not
 
 
 def test_statistics_only_keeps_an_anonymous_record(world, form):
-    data = answers(consent_registration="no", consent_statistics="yes")
+    data = answers(consent_registration="no", consent_statistics="yes", stat_sex="male", stat_age_group="age_18_59")
     outcome = register(world, form, data)
     assert outcome.stored == "anonymous"
     assert outcome.person is None
     registration = outcome.registration
     assert registration.anonymous and registration.submission is None
+    assert (registration.sex, registration.age_band) == ("male", "18-59")
     assert registration.legs.count() == 2
     assert Person.objects.count() == 0
     assert list(Consent.objects.filter(registration=registration).values_list("purpose", "given")) == [("statistics", True)]
