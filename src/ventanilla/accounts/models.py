@@ -111,7 +111,10 @@ class Organisation(ScopedModel):
     retention_days = models.PositiveIntegerField(
         _("keep personal data for (days)"),
         default=730,
-        help_text=_("After this many days without a new registration, a person's personal data is erased and only the de-identified record is kept."),
+        help_text=_(
+            "After this many days without a new registration, a person's personal data is erased "
+            "and only the de-identified record is kept."
+        ),
     )
     is_active = models.BooleanField(_("active"), default=True)
     created_at = models.DateTimeField(_("created"), auto_now_add=True)

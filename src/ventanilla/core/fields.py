@@ -52,6 +52,10 @@ class EncryptedTextField(models.TextField):
 class EncryptedDateField(EncryptedTextField):
     """A date (for example of birth) encrypted as its ISO text."""
 
+    # What django-stubs reads for the attribute's type: a date, not the text it is stored as.
+    _pyi_private_set_type: datetime.date | None  # type: ignore[assignment]
+    _pyi_private_get_type: datetime.date | None  # type: ignore[assignment]
+
     def to_python(self, value: Any) -> Any:
         if isinstance(value, str) and value:
             return datetime.date.fromisoformat(value)

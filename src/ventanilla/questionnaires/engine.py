@@ -97,7 +97,9 @@ class FormState:
 
 def build_instance(schema: FormSchema, answers: Mapping[str, Any]) -> ET.Element:
     """An XForm instance tree for `answers` (missing answers are empty)."""
-    root = ET.Element(schema.root_name, {"id": schema.form_id, **({"version": schema.version} if schema.version else {})})
+    root = ET.Element(
+        schema.root_name, {"id": schema.form_id, **({"version": schema.version} if schema.version else {})}
+    )
     _fill(schema.root, root, answers)
     meta = ET.SubElement(root, "meta")
     ET.SubElement(meta, "instanceID").text = str(answers.get("instanceID", "") or "")
@@ -198,7 +200,8 @@ def new_repeat_entry(schema: FormSchema, repeat: Node) -> Answers:
 
 @lru_cache(maxsize=256)
 def _secondary_instances(schema_key: int, items: tuple[tuple[str, str], ...]) -> dict[str, ET.Element]:
-    return {name: ET.fromstring(xml) for name, xml in items}
+    # The XML is our own (re-serialised from a form pyxform wrote and defusedxml parsed).
+    return {name: ET.fromstring(xml) for name, xml in items}  # noqa: S314
 
 
 def secondary_instances(schema: FormSchema) -> dict[str, ET.Element]:
@@ -349,7 +352,18 @@ def _walk(
                 relevant = parent_relevant and context.boolean(child.relevant, item, True)
                 item_prefix = f"{key}[{index}]."
                 groups[f"{key}[{index}]"] = relevant
-                changed |= _walk(child, item, item_prefix, depth + 1, relevant, context, fields, repeats, groups, clear=clear)
+                changed |= _walk(
+                    child,
+                    item,
+                    item_prefix,
+                    depth + 1,
+                    relevant,
+                    context,
+                    fields,
+                    repeats,
+                    groups,
+                    clear=clear,
+                )
             continue
         if not elements:
             continue
@@ -357,7 +371,9 @@ def _walk(
         relevant = parent_relevant and context.boolean(child.relevant, target, True)
         if child.kind == "group":
             groups[f"{prefix}{child.name}"] = relevant
-            changed |= _walk(child, target, prefix, depth, relevant, context, fields, repeats, groups, clear=clear)
+            changed |= _walk(
+                child, target, prefix, depth, relevant, context, fields, repeats, groups, clear=clear
+            )
             continue
         state = FieldState(child, target, f"{prefix}{child.name}", depth, relevant=relevant)
         if relevant:
@@ -383,13 +399,17 @@ def _check(state: FieldState, context: _Context) -> str:
     value = state.value.strip()
     if not value:
         if state.required:
-            return schema.text(node.required_messages, context.language) or _("This question needs an answer.")
+            return schema.text(node.required_messages, context.language) or _(
+                "This question needs an answer."
+            )
         return ""
     problem = _type_problem(node, value, state)
     if problem:
         return problem
     if node.constraint and not context.boolean(node.constraint, state.element, True):
-        return schema.text(node.constraint_messages, context.language) or _("This answer is not allowed here.")
+        return schema.text(node.constraint_messages, context.language) or _(
+            "This answer is not allowed here."
+        )
     return ""
 
 
@@ -465,7 +485,13 @@ def iter_pages(schema: FormSchema) -> Iterator[Node]:
 
 def holds(state: FormState, expression: str, *, today: datetime.date | None = None) -> bool:
     """Whether an expression over the whole form (for example a screening rule) is true for these answers."""
-    context = _Context(state.schema, state.root, secondary_instances(state.schema), state.language, today or datetime.date.today())
+    context = _Context(
+        state.schema,
+        state.root,
+        secondary_instances(state.schema),
+        state.language,
+        today or datetime.date.today(),
+    )
     return context.boolean(expression, state.root, False)
 
 

@@ -60,7 +60,9 @@ def fill(
 
     state = engine.evaluate(schema, answers, language=language)
     if action == "back":
-        return _render(request, version, answers, language, _step(state, all_pages, index, -1), False, context, template)
+        return _render(
+            request, version, answers, language, _step(state, all_pages, index, -1), False, context, template
+        )
     if renderer.page_errors(state, all_pages[index]):
         return _render(request, version, answers, language, index, True, context, template, state=state)
     following = _step(state, all_pages, index, +1)
@@ -79,7 +81,9 @@ def fill(
             field_state.error = outcome[field_state.key]
     first_bad = renderer.first_page_with_error(state, all_pages)
     extra = {**(context or {}), "form_errors": [m for k, m in outcome.items() if state.field(k) is None]}
-    return _render(request, version, answers, language, first_bad or index, True, extra, template, state=state)
+    return _render(
+        request, version, answers, language, first_bad or index, True, extra, template, state=state
+    )
 
 
 def _step(state: engine.FormState, all_pages: list[Any], index: int, direction: int) -> int:

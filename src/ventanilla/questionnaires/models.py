@@ -146,7 +146,9 @@ class Submission(ScopedModel):
     uuid = models.UUIDField(_("instance id"), default=uuid.uuid4, unique=True, editable=False)
     form_version = models.ForeignKey(FormVersion, on_delete=models.PROTECT, related_name="submissions")
     organisation = models.ForeignKey("accounts.Organisation", on_delete=models.PROTECT, related_name="+")
-    site = models.ForeignKey("accounts.Site", on_delete=models.PROTECT, null=True, blank=True, related_name="+")
+    site = models.ForeignKey(
+        "accounts.Site", on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
     submitted_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
     )

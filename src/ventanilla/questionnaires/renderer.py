@@ -92,7 +92,9 @@ def _container(answers: dict[str, Any], key: str, create: bool = True) -> tuple[
         match = _KEY_PART.match(part)
         if not match or match.group("index") is None:
             return None
-        entries = current.setdefault(match.group("name"), []) if create else current.get(match.group("name"), [])
+        entries = (
+            current.setdefault(match.group("name"), []) if create else current.get(match.group("name"), [])
+        )
         if not isinstance(entries, list):
             return None
         index = int(match.group("index")) - 1
@@ -111,7 +113,12 @@ def apply_post(schema: FormSchema, page: Node, answers: dict[str, Any], data: Qu
     state = engine.evaluate(schema, answers, check=False)
     for field_state in state.fields:
         node = field_state.node
-        if not _on_page(node, page) or not node.is_question or field_state.readonly or not field_state.relevant:
+        if (
+            not _on_page(node, page)
+            or not node.is_question
+            or field_state.readonly
+            or not field_state.relevant
+        ):
             continue
         target = _container(answers, field_state.key)
         if target is None:
@@ -195,14 +202,13 @@ def first_page_with_error(state: engine.FormState, all_pages: list[Node]) -> int
 
 def page_is_relevant(state: engine.FormState, page: Node) -> bool:
     """A page is skipped when nothing on it is shown (its group is not relevant)."""
-    return any(f.relevant and _on_page(f.node, page) and f.node.kind not in {"calculate", "hidden"} for f in state.fields) or any(
-        r.relevant and _on_page(r.node, page) for r in state.repeats
-    )
+    return any(
+        f.relevant and _on_page(f.node, page) and f.node.kind not in {"calculate", "hidden"}
+        for f in state.fields
+    ) or any(r.relevant and _on_page(r.node, page) for r in state.repeats)
 
 
-def build_page(
-    state: engine.FormState, all_pages: list[Node], index: int, *, show_errors: bool
-) -> Page:
+def build_page(state: engine.FormState, all_pages: list[Node], index: int, *, show_errors: bool) -> Page:
     """The items of page `index`, with the engine's verdicts (errors only when asked: not while typing)."""
     schema = state.schema
     language = state.language
@@ -224,7 +230,12 @@ def build_page(
                     if not state.group_relevance.get(entry_key, True):
                         continue
                     item.instances.append(
-                        Item(kind="entry", key=entry_key, label=f"{number}", children=items_for(child, entry_key + "."))
+                        Item(
+                            kind="entry",
+                            key=entry_key,
+                            label=f"{number}",
+                            children=items_for(child, entry_key + "."),
+                        )
                     )
                 built.append(item)
             elif child.kind == "group":
@@ -247,7 +258,9 @@ def build_page(
         return built
 
     if page.name and page.kind == "repeat":
-        items = items_for(Node(path=page.path.rpartition("/")[0], name="", kind="group", children=[page]), _page_prefix())
+        items = items_for(
+            Node(path=page.path.rpartition("/")[0], name="", kind="group", children=[page]), _page_prefix()
+        )
     elif page.name:
         items = items_for(page, "")
     else:
@@ -261,7 +274,9 @@ def _page_prefix() -> str:
     return ""
 
 
-def _question_item(schema: FormSchema, language: str, field_state: engine.FieldState, show_errors: bool) -> Item:
+def _question_item(
+    schema: FormSchema, language: str, field_state: engine.FieldState, show_errors: bool
+) -> Item:
     node = field_state.node
     if node.is_note:
         widget = "note"

@@ -79,8 +79,11 @@ class Node:
 
     @property
     def is_note(self) -> bool:
-        return self.kind == "input" and self.readonly is not None and self.calculate is None and bool(
-            re.fullmatch(r"\s*true\(\)\s*", self.readonly)
+        return (
+            self.kind == "input"
+            and self.readonly is not None
+            and self.calculate is None
+            and bool(re.fullmatch(r"\s*true\(\)\s*", self.readonly))
         )
 
     @property
@@ -296,7 +299,12 @@ def _build(
         kind = _local(control.tag) if control is not None else ("calculate" if bind is not None else "hidden")
         if control is not None and kind == "group" and len(child) == 0:
             kind = "hidden"
-        node = Node(path=child_path, name=name, kind=kind, default=(child.text or "").strip() if len(child) == 0 else "")
+        node = Node(
+            path=child_path,
+            name=name,
+            kind=kind,
+            default=(child.text or "").strip() if len(child) == 0 else "",
+        )
         if bind is not None:
             node.data_type = bind.get("type", "string")
             node.relevant = bind.get("relevant")
@@ -322,7 +330,10 @@ def _build(
             for item in control.findall("xf:item", NS):
                 value_el = item.find("xf:value", NS)
                 node.inline_choices.append(
-                    Choice(value=(value_el.text or "") if value_el is not None else "", labels=_texts(item.find("xf:label", NS), itext))
+                    Choice(
+                        value=(value_el.text or "") if value_el is not None else "",
+                        labels=_texts(item.find("xf:label", NS), itext),
+                    )
                 )
         if node.kind in {"group", "repeat"}:
             _build(child, child_path, node, binds, body, itext)
@@ -337,7 +348,12 @@ def describe(schema: FormSchema) -> dict[str, Any]:
     """A JSON-able outline of the form, for the API and for people reading a version."""
 
     def outline(node: Node) -> dict[str, Any]:
-        entry: dict[str, Any] = {"name": node.name, "path": node.path, "kind": node.kind, "type": node.data_type}
+        entry: dict[str, Any] = {
+            "name": node.name,
+            "path": node.path,
+            "kind": node.kind,
+            "type": node.data_type,
+        }
         if node.labels:
             entry["labels"] = node.labels
         for attr in ("relevant", "constraint", "calculate", "required", "itemset"):

@@ -73,11 +73,23 @@ def upload_form(
     existing = questionnaire.versions.filter(version=version_name).first()
     if existing is not None:
         if existing.sha256 == digest:
-            raise XLSFormError([CellError(_("This file is already uploaded as version %(version)s.") % {"version": version_name}, sheet="settings", column="version")])
+            raise XLSFormError(
+                [
+                    CellError(
+                        _("This file is already uploaded as version %(version)s.")
+                        % {"version": version_name},
+                        sheet="settings",
+                        column="version",
+                    )
+                ]
+            )
         raise XLSFormError(
             [
                 CellError(
-                    _("Version %(version)s already exists with different content: change the version in the settings sheet.")
+                    _(
+                        "Version %(version)s already exists with different content: "
+                        "change the version in the settings sheet."
+                    )
                     % {"version": version_name},
                     sheet="settings",
                     column="version",
@@ -119,7 +131,9 @@ def make_current(version: FormVersion, *, by: User) -> None:
         raise FormPermissionError(_("You do not manage forms for this organisation."))
     questionnaire.current = version
     questionnaire.save(update_fields=["current"])
-    audit.record_change(AuditAction.UPDATE, questionnaire, by=by, fields=["current"], detail={"version": version.version[:50]})
+    audit.record_change(
+        AuditAction.UPDATE, questionnaire, by=by, fields=["current"], detail={"version": version.version[:50]}
+    )
 
 
 def forms_for(user: User, purpose: str | None = None) -> QuerySet[Questionnaire]:

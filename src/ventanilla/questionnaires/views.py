@@ -33,7 +33,7 @@ def _user(request: HttpRequest) -> User:
 
 
 def _questionnaire(request: HttpRequest, pk: int) -> Questionnaire:
-    return Questionnaire.objects.get_for(request.user, pk)  # type: ignore[no-any-return]
+    return Questionnaire.objects.get_for(request.user, pk)
 
 
 def _version(request: HttpRequest, pk: int, version_pk: int) -> FormVersion:
@@ -67,7 +67,9 @@ def form_list(request: HttpRequest) -> HttpResponse:
                     request, _("Version %(version)s is uploaded and in use.") % {"version": version.version}
                 )
                 return redirect("questionnaires:detail", version.questionnaire_id)
-    forms = Questionnaire.objects.visible_to(request.user).select_related("current", "owner").order_by("title")
+    forms = (
+        Questionnaire.objects.visible_to(request.user).select_related("current", "owner").order_by("title")
+    )
     status = 422 if errors or (upload is not None and upload.errors) else 200
     return render(
         request,
@@ -110,7 +112,9 @@ def make_current(request: HttpRequest, pk: int, version_pk: int) -> HttpResponse
 def download_xlsx(request: HttpRequest, pk: int, version_pk: int) -> HttpResponse:
     version = _version(request, pk, version_pk)
     response = HttpResponse(bytes(version.xlsx), content_type=XLSX_TYPE)
-    response["Content-Disposition"] = f'attachment; filename="{version.questionnaire.form_id}-{version.version}.xlsx"'
+    response["Content-Disposition"] = (
+        f'attachment; filename="{version.questionnaire.form_id}-{version.version}.xlsx"'
+    )
     return response
 
 
@@ -132,7 +136,12 @@ def try_form(request: HttpRequest, pk: int) -> HttpResponse:
         return render(
             request,
             "questionnaires/tried.html",
-            {"questionnaire": questionnaire, "version": version, "answers": answers, "form_language": language},
+            {
+                "questionnaire": questionnaire,
+                "version": version,
+                "answers": answers,
+                "form_language": language,
+            },
         )
 
     return filling.fill(

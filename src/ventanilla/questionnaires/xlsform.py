@@ -128,7 +128,9 @@ def _read_workbook(content: bytes) -> dict[str, _Sheet]:
     sheets: dict[str, _Sheet] = {}
     try:
         for worksheet in book.worksheets:
-            values = [["" if v is None else str(v) for v in row] for row in worksheet.iter_rows(values_only=True)]
+            values = [
+                ["" if v is None else str(v) for v in row] for row in worksheet.iter_rows(values_only=True)
+            ]
             headers = values[0] if values else []
             sheets[worksheet.title.strip().lower()] = _Sheet(worksheet.title, headers, values[1:])
     finally:
@@ -154,7 +156,12 @@ def _locate(message: str, sheets: dict[str, _Sheet]) -> CellError:
     if row_match:
         sheet = sheets.get(sheet_name or "survey")
         column = column_match.group(1) if column_match else ""
-        return CellError(clean, sheet=sheet.name if sheet else sheet_name or "survey", row=int(row_match.group(1)), column=column)
+        return CellError(
+            clean,
+            sheet=sheet.name if sheet else sheet_name or "survey",
+            row=int(row_match.group(1)),
+            column=column,
+        )
     for token in _QUOTED.findall(message):
         for sheet in sheets.values():
             for offset, row in enumerate(sheet.rows):

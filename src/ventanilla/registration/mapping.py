@@ -130,13 +130,21 @@ def person(answers: dict[str, Any]) -> PersonAnswers:
     )
 
 
-STAT_AGE_GROUPS = {"age_0_4": "0-4", "age_5_11": "5-11", "age_12_17": "12-17", "age_18_59": "18-59", "age_60_plus": "60+"}
+STAT_AGE_GROUPS = {
+    "age_0_4": "0-4",
+    "age_5_11": "5-11",
+    "age_12_17": "12-17",
+    "age_18_59": "18-59",
+    "age_60_plus": "60+",
+}
 
 
 def anonymous_facts(answers: dict[str, Any]) -> tuple[str, str]:
     """Sex and age band asked of someone who agreed to statistics only (no date of birth, no name)."""
     sex = str(answers.get("stat_sex") or answers.get("sex") or "")
-    return (sex if sex in Sex.values else ""), STAT_AGE_GROUPS.get(str(answers.get("stat_age_group") or ""), "")
+    return (sex if sex in Sex.values else ""), STAT_AGE_GROUPS.get(
+        str(answers.get("stat_age_group") or ""), ""
+    )
 
 
 def age_of(answers: dict[str, Any]) -> int | None:

@@ -77,7 +77,9 @@ class Identity:
         return skeleton(self.family_name).split()[:2]
 
 
-def match_keys(identity: Identity, *, years: Iterable[int] | None = None, search_names: bool = False) -> set[str]:
+def match_keys(
+    identity: Identity, *, years: Iterable[int] | None = None, search_names: bool = False
+) -> set[str]:
     """The keyed hashes a person is filed under (or, with `years`, searched under)."""
     if years is None:
         years = [identity.birth_year] if identity.birth_year else []
@@ -126,7 +128,9 @@ def score(new: Identity, old: Identity) -> Score:
     if new_name and old_name:
         name_score = fuzz.token_set_ratio(new_name, old_name)
         if _is_latin(new) and _is_latin(old):  # same script: the spelling itself also tells
-            spelled = fuzz.token_sort_ratio(latin(f"{new.given_name} {new.family_name}"), latin(f"{old.given_name} {old.family_name}"))
+            spelled = fuzz.token_sort_ratio(
+                latin(f"{new.given_name} {new.family_name}"), latin(f"{old.given_name} {old.family_name}")
+            )
             name_score = (name_score + spelled) / 2
         if name_score >= 80:
             reasons.append("similar_name")

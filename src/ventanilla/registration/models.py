@@ -61,7 +61,9 @@ class PersonalRecord(ScopedModel):
     audit_reads = True
 
     organisation = models.ForeignKey("accounts.Organisation", on_delete=models.PROTECT, related_name="+")
-    site = models.ForeignKey("accounts.Site", on_delete=models.PROTECT, null=True, blank=True, related_name="+")
+    site = models.ForeignKey(
+        "accounts.Site", on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
 
     class Meta:
         abstract = True
@@ -78,7 +80,9 @@ class PersonalRecord(ScopedModel):
 class Person(PersonalRecord, BlindIndexedModel):
     """Who someone is. Every personal value is encrypted; `reference` is what staff write down."""
 
-    reference = models.CharField(_("reference"), max_length=20, unique=True, default=new_reference, editable=False)
+    reference = models.CharField(
+        _("reference"), max_length=20, unique=True, default=new_reference, editable=False
+    )
     given_name = EncryptedTextField(_("given name"), blank=True)
     family_name = EncryptedTextField(_("family name"), blank=True)
     other_names = EncryptedTextField(_("other names"), blank=True)
@@ -93,7 +97,12 @@ class Person(PersonalRecord, BlindIndexedModel):
     registered_at = models.DateTimeField(_("registered"), auto_now_add=True, db_index=True)
     updated_at = models.DateTimeField(_("updated"), auto_now=True)
     merged_into = models.ForeignKey(
-        "self", on_delete=models.SET_NULL, null=True, blank=True, related_name="merged", verbose_name=_("merged into")
+        "self",
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="merged",
+        verbose_name=_("merged into"),
     )
     erased_at = models.DateTimeField(_("personal data erased"), null=True, blank=True)
 
@@ -120,15 +129,22 @@ class MatchKey(models.Model):
     class Meta:
         constraints = [models.UniqueConstraint(fields=["person", "key"], name="match_key_unique")]
 
+    def __str__(self) -> str:
+        return self.key
+
 
 class Registration(PersonalRecord):
-    """One registration at a site: the form answers (encrypted) and the de-identified facts kept for counting."""
+    """One registration at a site: the answers (encrypted) and the de-identified facts kept for counting."""
 
     person = models.ForeignKey(
         Person, on_delete=models.SET_NULL, null=True, blank=True, related_name="registrations"
     )
     submission = models.OneToOneField(
-        "questionnaires.Submission", on_delete=models.SET_NULL, null=True, blank=True, related_name="registration"
+        "questionnaires.Submission",
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="registration",
     )
     form_version = models.ForeignKey("questionnaires.FormVersion", on_delete=models.PROTECT, related_name="+")
     registered_by = models.ForeignKey(
@@ -172,6 +188,9 @@ class JourneyLeg(models.Model):
         ordering = ["registration", "order"]
         constraints = [models.UniqueConstraint(fields=["registration", "order"], name="journey_leg_order")]
 
+    def __str__(self) -> str:
+        return f"{self.order}. {self.country}"
+
 
 class ConsentPurpose(models.TextChoices):
     REGISTRATION = "registration", _("Registration and assistance")
@@ -188,7 +207,9 @@ class ConsentMethod(models.TextChoices):
 class Consent(PersonalRecord):
     """One answer to one purpose: who recorded it, when, how, and whether it was later withdrawn."""
 
-    person = models.ForeignKey(Person, on_delete=models.CASCADE, null=True, blank=True, related_name="consents")
+    person = models.ForeignKey(
+        Person, on_delete=models.CASCADE, null=True, blank=True, related_name="consents"
+    )
     registration = models.ForeignKey(Registration, on_delete=models.CASCADE, related_name="consents")
     purpose = models.CharField(_("purpose"), max_length=20, choices=ConsentPurpose.choices)
     given = models.BooleanField(_("given"))
@@ -226,7 +247,9 @@ class PersonLink(PersonalRecord):
     other = models.ForeignKey(Person, on_delete=models.CASCADE, related_name="+")
     kind = models.CharField(_("link"), max_length=20, choices=LinkKind.choices)
     relationship = models.CharField(_("relationship"), max_length=30, blank=True)
-    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+")
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+"
+    )
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
@@ -254,7 +277,9 @@ class Flag(PersonalRecord):
     categories = models.JSONField(_("services to refer to"), default=list)
     created_at = models.DateTimeField(auto_now_add=True)
     dismissed_at = models.DateTimeField(null=True, blank=True)
-    dismissed_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+")
+    dismissed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
     dismissed_reason = models.CharField(max_length=200, blank=True)
 
     class Meta:
@@ -275,8 +300,12 @@ class DuplicateCandidate(PersonalRecord):
     candidate = models.ForeignKey(Person, on_delete=models.CASCADE, related_name="+")
     score = models.PositiveSmallIntegerField(_("score"))
     reasons = models.JSONField(default=list)
-    decision = models.CharField(max_length=10, choices=DuplicateDecision.choices, default=DuplicateDecision.PENDING)
-    decided_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+")
+    decision = models.CharField(
+        max_length=10, choices=DuplicateDecision.choices, default=DuplicateDecision.PENDING
+    )
+    decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
     decided_at = models.DateTimeField(null=True, blank=True)
     merge_record = models.JSONField(default=dict, blank=True)  # what moved, so a merge can be undone
 
@@ -319,3 +348,6 @@ class AnswerCorrection(models.Model):
 
     class Meta:
         ordering = ["-at"]
+
+    def __str__(self) -> str:
+        return f"{self.registration_id} @ {self.at:%Y-%m-%d}"

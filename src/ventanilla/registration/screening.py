@@ -81,7 +81,10 @@ def parse_ruleset(data: Any) -> RuleSet:
         seen.add(code)
         severity = str(raw.get("severity") or "")
         if severity not in FlagSeverity.values:
-            errors.append(f"{where}, severity: " + _("must be one of %(values)s.") % {"values": ", ".join(FlagSeverity.values)})
+            errors.append(
+                f"{where}, severity: "
+                + _("must be one of %(values)s.") % {"values": ", ".join(FlagSeverity.values)}
+            )
         label = raw.get("label")
         if not isinstance(label, dict) or not label.get("en"):
             errors.append(f"{where}, label: " + _("needs at least an English label."))
@@ -94,7 +97,10 @@ def parse_ruleset(data: Any) -> RuleSet:
         categories = raw.get("categories") or []
         unknown = [c for c in categories if c not in known_categories]
         if unknown:
-            errors.append(f"{where}, categories: " + _("unknown service categories: %(codes)s") % {"codes": ", ".join(map(str, unknown))})
+            errors.append(
+                f"{where}, categories: "
+                + _("unknown service categories: %(codes)s") % {"codes": ", ".join(map(str, unknown))}
+            )
         rules.append(
             Rule(
                 code=code,
@@ -155,7 +161,11 @@ def _reasons(state: engine.FormState, rule: Rule, expression: str) -> list[dict[
     fields = {}
     for name in rule.because:
         field_state = next((f for f in state.fields if f.node.name == name and f.depth == 0), None)
-        if field_state is not None and field_state.relevant and field_state.value.strip() not in NEGATIVE_VALUES:
+        if (
+            field_state is not None
+            and field_state.relevant
+            and field_state.value.strip() not in NEGATIVE_VALUES
+        ):
             fields[name] = field_state
     saved = {name: f.element.text for name, f in fields.items()}
     reasons = []

@@ -98,7 +98,7 @@ def register(
     relationship: str = "",
     today: datetime.date | None = None,
 ) -> Outcome:
-    """Register one person from a filled registration form. Raises `InvalidSubmission` naming each bad answer."""
+    """Register one person from a filled form; `InvalidSubmission` names each bad answer."""
     _require(by, organisation, site, Permission.EDIT_PERSONAL_DATA)
     schema = version.schema
     missing = [name for name in mapping.REQUIRED_QUESTIONS if schema.node_named(name) is None]
@@ -232,7 +232,9 @@ def identity(person: Person) -> matching.Identity:
 
 def _file_match_keys(person: Person) -> None:
     MatchKey.objects.filter(person=person).delete()
-    keys = matching.match_keys(identity(person)) | matching.match_keys(identity(person), years=[], search_names=True)
+    keys = matching.match_keys(identity(person)) | matching.match_keys(
+        identity(person), years=[], search_names=True
+    )
     MatchKey.objects.bulk_create(MatchKey(person=person, key=key) for key in sorted(keys))
 
 
@@ -263,7 +265,12 @@ def candidate_ids(person: Person) -> list[int]:
     if person.phone_index:
         condition |= Q(phone_index=person.phone_index)
     return list(
-        Person.objects.filter(condition, organisation_id=person.organisation_id, merged_into__isnull=True, erased_at__isnull=True)
+        Person.objects.filter(
+            condition,
+            organisation_id=person.organisation_id,
+            merged_into__isnull=True,
+            erased_at__isnull=True,
+        )
         .exclude(pk=person.pk)
         .values_list("pk", flat=True)
         .distinct()[: matching.MAX_CANDIDATES]
@@ -276,7 +283,9 @@ def find_duplicates(person: Person, *, record: bool = False) -> list[DuplicateCa
     if not ids:
         return []
     decided = set(
-        DuplicateCandidate.objects.filter(person=person).exclude(decision=DuplicateDecision.PENDING).values_list("candidate_id", flat=True)
+        DuplicateCandidate.objects.filter(person=person)
+        .exclude(decision=DuplicateDecision.PENDING)
+        .values_list("candidate_id", flat=True)
     )
     new = identity(person)
     found: list[DuplicateCandidate] = []
@@ -297,11 +306,17 @@ def find_duplicates(person: Person, *, record: bool = False) -> list[DuplicateCa
     found.sort(key=lambda c: -c.score)
     if record and found:
         DuplicateCandidate.objects.bulk_create(found, ignore_conflicts=True)
-        found = list(DuplicateCandidate.objects.filter(person=person, decision=DuplicateDecision.PENDING).select_related("candidate"))
+        found = list(
+            DuplicateCandidate.objects.filter(
+                person=person, decision=DuplicateDecision.PENDING
+            ).select_related("candidate")
+        )
     return found
 
 
-def link_people(person: Person, other: Person, *, relationship: str, by: User | None, child_age: int | None = None) -> PersonLink:
+def link_people(
+    person: Person, other: Person, *, relationship: str, by: User | None, child_age: int | None = None
+) -> PersonLink:
     """Link two people travelling together; a child's link to an adult says who accompanies the child."""
     if person.pk == other.pk or person.organisation_id != other.organisation_id:
         raise ValueError(_("Only two different people of the same organisation can be linked."))
@@ -328,7 +343,9 @@ def link_people(person: Person, other: Person, *, relationship: str, by: User | 
 
 
 def _require_case_access(by: User, person: Person) -> None:
-    if not Person.objects.visible_to(by).filter(pk=person.pk).exists() or not scope_for(by).has(Permission.EDIT_PERSONAL_DATA):
+    if not Person.objects.visible_to(by).filter(pk=person.pk).exists() or not scope_for(by).has(
+        Permission.EDIT_PERSONAL_DATA
+    ):
         raise RegistrationPermissionError(_("You cannot change this record."))
 
 
@@ -360,8 +377,12 @@ def merge(candidate: DuplicateCandidate, *, by: User) -> Person:
     candidate.decided_at = timezone.now()
     candidate.merge_record = moved
     candidate.save(update_fields=["decision", "decided_by", "decided_at", "merge_record"])
-    audit.record_change(AuditAction.UPDATE, survivor, by=by, fields=["merged"], detail={"merged_from": newer.reference})
-    audit.record_change(AuditAction.UPDATE, newer, by=by, fields=["merged_into"], detail={"merged_into": survivor.reference})
+    audit.record_change(
+        AuditAction.UPDATE, survivor, by=by, fields=["merged"], detail={"merged_from": newer.reference}
+    )
+    audit.record_change(
+        AuditAction.UPDATE, newer, by=by, fields=["merged_into"], detail={"merged_into": survivor.reference}
+    )
     return survivor
 
 
@@ -381,7 +402,9 @@ def undo_merge(candidate: DuplicateCandidate, *, by: User) -> Person:
     candidate.decided_at = timezone.now()
     candidate.merge_record = {}
     candidate.save(update_fields=["decision", "decided_by", "decided_at", "merge_record"])
-    audit.record_change(AuditAction.UPDATE, newer, by=by, fields=["merged_into"], detail={"merge_undone": survivor.reference})
+    audit.record_change(
+        AuditAction.UPDATE, newer, by=by, fields=["merged_into"], detail={"merge_undone": survivor.reference}
+    )
     return newer
 
 
@@ -392,7 +415,13 @@ def mark_not_same(candidate: DuplicateCandidate, *, by: User) -> None:
     candidate.decided_by = by
     candidate.decided_at = timezone.now()
     candidate.save(update_fields=["decision", "decided_by", "decided_at"])
-    audit.record_change(AuditAction.UPDATE, candidate.person, by=by, fields=["duplicates"], detail={"not_same_as": candidate.candidate.reference})
+    audit.record_change(
+        AuditAction.UPDATE,
+        candidate.person,
+        by=by,
+        fields=["duplicates"],
+        detail={"not_same_as": candidate.candidate.reference},
+    )
 
 
 # --- Consent, erasure and retention ---------------------------------------------------------------
@@ -406,7 +435,9 @@ def withdraw_consent(consent: Consent, *, by: User | None) -> None:
     consent.withdrawn_at = timezone.now()
     consent.withdrawn_by = by
     consent.save(update_fields=["withdrawn_at", "withdrawn_by"])
-    audit.record_change(AuditAction.UPDATE, consent, by=by, fields=["withdrawn_at"], detail={"purpose": consent.purpose})
+    audit.record_change(
+        AuditAction.UPDATE, consent, by=by, fields=["withdrawn_at"], detail={"purpose": consent.purpose}
+    )
     if consent.purpose == ConsentPurpose.REGISTRATION and consent.person is not None:
         erase_person(consent.person, by=by, reason="consent_withdrawn")
     elif consent.purpose == ConsentPurpose.STATISTICS:
@@ -440,7 +471,9 @@ def erase_person(person: Person, *, by: User | None, reason: str) -> None:
     person.erased_at = now
     person.save()
     MatchKey.objects.filter(person=person).delete()
-    DuplicateCandidate.objects.filter(Q(person=person) | Q(candidate=person), decision=DuplicateDecision.PENDING).delete()
+    DuplicateCandidate.objects.filter(
+        Q(person=person) | Q(candidate=person), decision=DuplicateDecision.PENDING
+    ).delete()
     audit.record(AuditAction.ERASE, by=by, obj=person, detail={"reason": reason[:50]})
 
 
@@ -462,7 +495,15 @@ def apply_retention(*, now: datetime.datetime | None = None) -> int:
 
 
 @transaction.atomic
-def correct_answers(registration: Registration, changes: dict[str, Any], *, reason: str, by: User, today: datetime.date | None = None) -> Registration:
+def correct_answers(
+    registration: Registration,
+    changes: dict[str, Any],
+    *,
+    reason: str,
+    by: User,
+    today: datetime.date | None = None,
+    replace: bool = False,
+) -> Registration:
     """Change answers with a reason: the form's rules run again, then the person, flags and journey follow."""
     if not reason.strip():
         raise InvalidSubmission({"reason": _("Say why the answers change.")})
@@ -471,12 +512,16 @@ def correct_answers(registration: Registration, changes: dict[str, Any], *, reas
     if submission is None or person is None or person.erased_at is not None:
         raise InvalidSubmission({"reason": _("This registration has no personal answers left to correct.")})
     _require_case_access(by, person)
-    answers = {**submission.answers, **changes}
-    state = engine.evaluate(registration.form_version.schema, answers, language=registration.language, today=today)
+    answers = dict(changes) if replace else {**submission.answers, **changes}
+    state = engine.evaluate(
+        registration.form_version.schema, answers, language=registration.language, today=today
+    )
     if not state.is_valid:
         raise InvalidSubmission(state.errors)
     clean = state.answers()
-    changed = sorted(k for k in set(clean) | set(submission.answers) if clean.get(k) != submission.answers.get(k))
+    changed = sorted(
+        k for k in set(clean) | set(submission.answers) if clean.get(k) != submission.answers.get(k)
+    )
     submission.answers = clean
     submission.save(update_fields=["answers_json"])
     found = mapping.person(clean)
@@ -494,12 +539,15 @@ def correct_answers(registration: Registration, changes: dict[str, Any], *, reas
     registration.save()
     registration.legs.all().delete()
     JourneyLeg.objects.bulk_create(
-        JourneyLeg(registration=registration, order=n, **vars(leg)) for n, leg in enumerate(mapping.legs(clean), start=1)
+        JourneyLeg(registration=registration, order=n, **vars(leg))
+        for n, leg in enumerate(mapping.legs(clean), start=1)
     )
     registration.flags.filter(dismissed_at__isnull=True).delete()
     _raise_flags(state, registration, person)
     find_duplicates(person, record=True)
-    audit.record_change(AuditAction.UPDATE, registration, by=by, fields=changed[:50], detail={"reason_given": True})
+    audit.record_change(
+        AuditAction.UPDATE, registration, by=by, fields=changed[:50], detail={"reason_given": True}
+    )
     AnswerCorrection.objects.create(registration=registration, by=by, fields=changed, reason=reason.strip())
     return registration
 
@@ -511,11 +559,65 @@ def shipped_form() -> FormVersion:
     """The registration form shipped with Ventanilla, stored on first use (and again when it changes)."""
     content = DEFAULT_FORM.read_bytes()
     digest = hashlib.sha256(content).hexdigest()
-    existing = FormVersion.objects.filter(questionnaire__owner__isnull=True, sha256=digest).select_related("questionnaire").first()
+    existing = (
+        FormVersion.objects.filter(questionnaire__owner__isnull=True, sha256=digest)
+        .select_related("questionnaire")
+        .first()
+    )
     if existing is not None:
         return existing
-    return upload_form(content=content, filename=DEFAULT_FORM.name, owner=None, by=None, purpose=Purpose.REGISTRATION)
+    return upload_form(
+        content=content, filename=DEFAULT_FORM.name, owner=None, by=None, purpose=Purpose.REGISTRATION
+    )
 
 
 def registration_forms(user: Any) -> QuerySet[Questionnaire]:
     return forms_for(user, Purpose.REGISTRATION)
+
+
+def filter_people(
+    people: QuerySet[Person],
+    *,
+    q: str = "",
+    site: Site | None = None,
+    registered_after: datetime.date | None = None,
+    registered_before: datetime.date | None = None,
+    flag: str = "",
+    flagged_only: bool = False,
+    **_ignored: Any,
+) -> QuerySet[Person]:
+    """Search by reference, phone (blind index) or name (match keys); names are never compared in SQL."""
+    q = (q or "").strip()
+    if q:
+        condition = Q(reference__iexact=q)
+        phone = Person._meta.get_field("phone_index").lookup_value(q)
+        if phone and any(char.isdigit() for char in q):
+            condition |= Q(phone_index=phone)
+        parts = q.split()
+        name = matching.Identity(given_name=parts[0], family_name=" ".join(parts[1:]))
+        keys = matching.match_keys(name, years=[], search_names=True)
+        if len(parts) == 1:
+            keys |= matching.match_keys(matching.Identity(family_name=parts[0]), years=[], search_names=True)
+        if keys:
+            condition |= Q(pk__in=MatchKey.objects.filter(key__in=keys).values("person_id"))
+        people = people.filter(condition)
+    if site is not None:
+        people = people.filter(site=site)
+    if registered_after:
+        people = people.filter(registered_at__date__gte=registered_after)
+    if registered_before:
+        people = people.filter(registered_at__date__lte=registered_before)
+    if flag:
+        people = people.filter(flags__code=flag, flags__dismissed_at__isnull=True)
+    if flagged_only:
+        people = people.filter(flags__dismissed_at__isnull=True, flags__isnull=False)
+    return people.distinct()
+
+
+@transaction.atomic
+def dismiss_flag(flag: Flag, *, reason: str, by: User) -> None:
+    flag.dismissed_at = timezone.now()
+    flag.dismissed_by = by
+    flag.dismissed_reason = reason[:200]
+    flag.save(update_fields=["dismissed_at", "dismissed_by", "dismissed_reason"])
+    audit.record_change(AuditAction.UPDATE, flag, by=by, fields=["dismissed_at"], detail={"code": flag.code})

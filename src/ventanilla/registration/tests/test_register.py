@@ -33,8 +33,20 @@ def answers(**changes: object) -> dict[str, object]:
         "country_of_origin": "HN",
         "country_of_residence": "HN",
         "leg": [
-            {"leg_country": "GT", "leg_place": "Tecún Umán", "leg_arrived": "2026-10-01", "leg_transport": "bus", "leg_organised_by": "self"},
-            {"leg_country": "MX", "leg_place": "Tapachula", "leg_arrived": "2026-10-05", "leg_transport": "on_foot", "leg_organised_by": "smuggler_broker"},
+            {
+                "leg_country": "GT",
+                "leg_place": "Tecún Umán",
+                "leg_arrived": "2026-10-01",
+                "leg_transport": "bus",
+                "leg_organised_by": "self",
+            },
+            {
+                "leg_country": "MX",
+                "leg_place": "Tapachula",
+                "leg_arrived": "2026-10-05",
+                "leg_transport": "on_foot",
+                "leg_organised_by": "smuggler_broker",
+            },
         ],
         "reasons_leaving": "violence_insecurity",
         "intention_on_arrival": "work",
@@ -72,14 +84,21 @@ def test_separated_child_is_flagged_with_the_answers_that_raised_it(world, form)
     assert set(flags) == {"separated_child", "international_protection"}
     assert flags["separated_child"].severity == "critical"
     assert {r["name"] for r in flags["separated_child"].reasons} == {"age", "child_care"}
-    assert flags["international_protection"].reasons == [{"name": "reasons_leaving", "value": "violence_insecurity"}]
+    assert flags["international_protection"].reasons == [
+        {"name": "reasons_leaving", "value": "violence_insecurity"}
+    ]
     assert "child_protection" in flags["separated_child"].categories
-    legs = list(JourneyLeg.objects.filter(registration=outcome.registration).values_list("country", "transport", "organised_by"))
+    legs = list(
+        JourneyLeg.objects.filter(registration=outcome.registration).values_list(
+            "country", "transport", "organised_by"
+        )
+    )
     assert legs == [("GT", "bus", "self"), ("MX", "on_foot", "smuggler_broker")]
     consents = dict(Consent.objects.filter(person=person).values_list("purpose", "given"))
     assert consents == {"registration": True, "referral": True, "follow_up": False, "statistics": True}
     registration = outcome.registration
-    assert registration.age_band == "12-17" and registration.nationality == "HN"
+    assert registration.age_band == "12-17"
+    assert registration.nationality == "HN"
     assert "given_name" not in registration.statistics
 
 
@@ -92,37 +111,73 @@ def test_constraint_breaking_answers_are_refused_in_the_persons_language_and_not
 
 
 def test_statistics_only_keeps_an_anonymous_record(world, form):
-    data = answers(consent_registration="no", consent_statistics="yes", stat_sex="male", stat_age_group="age_18_59")
+    data = answers(
+        consent_registration="no", consent_statistics="yes", stat_sex="male", stat_age_group="age_18_59"
+    )
     outcome = register(world, form, data)
     assert outcome.stored == "anonymous"
     assert outcome.person is None
     registration = outcome.registration
-    assert registration.anonymous and registration.submission is None
+    assert registration.anonymous
+    assert registration.submission is None
     assert (registration.sex, registration.age_band) == ("male", "18-59")
     assert registration.legs.count() == 2
     assert Person.objects.count() == 0
-    assert list(Consent.objects.filter(registration=registration).values_list("purpose", "given")) == [("statistics", True)]
+    assert list(Consent.objects.filter(registration=registration).values_list("purpose", "given")) == [
+        ("statistics", True)
+    ]
 
 
 def test_no_consent_stores_nothing(world, form):
     outcome = register(world, form, answers(consent_registration="no", consent_statistics="no"))
     assert outcome.stored == "nothing"
-    assert Registration.objects.count() == 0 and Person.objects.count() == 0
+    assert Registration.objects.count() == 0
+    assert Person.objects.count() == 0
 
 
 def test_arabic_spelling_of_an_earlier_person_is_a_duplicate_candidate(world, form):
-    first = register(world, form, answers(given_name="Mohamed", family_name="Ahmed", sex="male", age_estimate="30", child_care=None, nationality="SD"))
-    second = register(world, form, answers(given_name="محمد", family_name="احمد", sex="male", age_estimate="31", child_care=None, nationality="SD"))
+    first = register(
+        world,
+        form,
+        answers(
+            given_name="Mohamed",
+            family_name="Ahmed",
+            sex="male",
+            age_estimate="30",
+            child_care=None,
+            nationality="SD",
+        ),
+    )
+    second = register(
+        world,
+        form,
+        answers(
+            given_name="محمد",
+            family_name="احمد",
+            sex="male",
+            age_estimate="31",
+            child_care=None,
+            nationality="SD",
+        ),
+    )
     candidates = second.duplicates
     assert [c.candidate_id for c in candidates] == [first.person.pk]
     assert "similar_name" in candidates[0].reasons
-    other = register(world, form, answers(given_name="Juan", family_name="Gómez", sex="male", age_estimate="31", child_care=None))
+    other = register(
+        world,
+        form,
+        answers(given_name="Juan", family_name="Gómez", sex="male", age_estimate="31", child_care=None),
+    )
     assert other.duplicates == []
 
 
 def test_merge_and_undo(world, form):
-    first = register(world, form, answers(given_name="Fatima", family_name="Hassan", age_estimate="25", child_care=None))
-    second = register(world, form, answers(given_name="فاطمة", family_name="حسن", age_estimate="25", child_care=None))
+    first = register(
+        world, form, answers(given_name="Fatima", family_name="Hassan", age_estimate="25", child_care=None)
+    )
+    second = register(
+        world, form, answers(given_name="فاطمة", family_name="حسن", age_estimate="25", child_care=None)
+    )
     candidate = second.duplicates[0]
     caseworker = world.a.users["caseworker"]
     survivor = services.merge(candidate, by=caseworker)
@@ -132,7 +187,8 @@ def test_merge_and_undo(world, form):
     assert second.person.merged_into == survivor
     assert not services.people(caseworker).filter(pk=second.person.pk).exists()
     services.undo_merge(candidate, by=caseworker)
-    assert first.person.registrations.count() == 1 and second.person.registrations.count() == 1
+    assert first.person.registrations.count() == 1
+    assert second.person.registrations.count() == 1
     candidate.refresh_from_db()
     assert candidate.decision == DuplicateDecision.PENDING
 
@@ -146,8 +202,10 @@ def test_withdrawing_registration_consent_erases_personal_data_and_keeps_the_cou
     assert (person.given_name, person.family_name, person.phone, person.date_of_birth) == ("", "", "", None)
     assert not person.match_keys.exists()
     registration = Registration.objects.get(pk=outcome.registration.pk)
-    assert registration.submission is None and registration.deidentified_at is not None
-    assert registration.age_band == "12-17" and registration.legs.count() == 2
+    assert registration.submission is None
+    assert registration.deidentified_at is not None
+    assert registration.age_band == "12-17"
+    assert registration.legs.count() == 2
 
 
 def test_retention_erases_people_not_seen_within_the_period(world, form):
@@ -168,6 +226,20 @@ def test_resent_instance_is_not_registered_twice(world, form):
 
 def test_partner_cannot_register(world, form):
     with pytest.raises(services.RegistrationPermissionError):
-        services.register(form, answers(), organisation=world.a.organisation, site=world.a.sites[0], by=world.a.users["partner_focal_point"], today=TODAY)
+        services.register(
+            form,
+            answers(),
+            organisation=world.a.organisation,
+            site=world.a.sites[0],
+            by=world.a.users["partner_focal_point"],
+            today=TODAY,
+        )
     with pytest.raises(services.RegistrationPermissionError):
-        services.register(form, answers(), organisation=world.a.organisation, site=world.a.sites[1], by=world.a.users["caseworker"], today=TODAY)
+        services.register(
+            form,
+            answers(),
+            organisation=world.a.organisation,
+            site=world.a.sites[1],
+            by=world.a.users["caseworker"],
+            today=TODAY,
+        )
