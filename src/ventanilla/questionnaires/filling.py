@@ -128,4 +128,5 @@ def _render(
     }
     htmx = getattr(request, "htmx", False)
     name = "questionnaires/_page.html" if htmx and request.POST.get("_action") == "refresh" else template
-    return render(request, name, values, status=422 if show_errors and page.errors else 200)
+    refused = show_errors and (page.errors or values.get("form_errors"))
+    return render(request, name, values, status=422 if refused else 200)

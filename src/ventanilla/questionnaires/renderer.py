@@ -113,12 +113,9 @@ def apply_post(schema: FormSchema, page: Node, answers: dict[str, Any], data: Qu
     state = engine.evaluate(schema, answers, check=False)
     for field_state in state.fields:
         node = field_state.node
-        if (
-            not _on_page(node, page)
-            or not node.is_question
-            or field_state.readonly
-            or not field_state.relevant
-        ):
+        # Hidden questions too: an answer on this page may have just made them relevant (and the
+        # engine clears whatever stays hidden).
+        if not _on_page(node, page) or not node.is_question or field_state.readonly:
             continue
         target = _container(answers, field_state.key)
         if target is None:

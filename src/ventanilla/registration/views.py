@@ -266,7 +266,7 @@ def person_detail(request: HttpRequest, reference: str) -> HttpResponse:
             "flags": flags,
             "duplicates": duplicates,
             "consents": person.consents.select_related("recorded_by").order_by("purpose"),
-            "links": links,
+            "travelling": links,
             "may_edit": scope_for(request.user).has(Permission.EDIT_PERSONAL_DATA),
             "relationships": RELATIONSHIPS,
         },
