@@ -318,3 +318,6 @@ class AnswerCorrection(models.Model):
 
     class Meta:
         ordering = ["-at"]
+
+
+from ventanilla.registration.models_openrosa import DeviceCredential  # noqa: E402, F401  (registered with this app)
