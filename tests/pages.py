@@ -21,7 +21,9 @@ from ventanilla.testing.factories import AreaFactory
 from ventanilla.testing.world import World
 
 # Reached by POST only: a GET answers 405 and renders nothing.
-NOT_PAGES = {"accounts:logout", "accounts:revoke_token"}
+NOT_PAGES = {"accounts:logout", "accounts:revoke_token", "openrosa_staff:device_revoke"}
+# OpenRosa submission: HEAD and POST from phones only.
+NOT_PAGES |= {"openrosa:submission"}
 # API actions, reached by POST only.
 NOT_PAGES |= {
     "service-point-archive",
@@ -84,6 +86,9 @@ def _arguments(world: World) -> dict[str, dict[str, Any]]:
         # A published point with a WhatsApp number: its page holds the one allowed external link.
         "hub:service": {"pk": PointFactory(categories=["medical"], whatsapp="+529621234568").pk},
         "hub:article": {"key": _public_article(world).key},
+        # OpenRosa (phones, Digest only): pages answer 401 to a session, in XML.
+        "openrosa:form_download": {"form_id": "ventanilla_registration", "version": "1"},
+        "openrosa:manifest": {"form_id": "ventanilla_registration", "version": "1"},
         **_api_arguments(world),
         **_staff_arguments(world),
     }

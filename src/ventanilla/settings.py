@@ -172,6 +172,9 @@ LOGIN_FAILURE_WINDOW_MINUTES = env_int("LOGIN_FAILURE_WINDOW_MINUTES", 15, minim
 LOGIN_FAILURE_ADDRESS_LIMIT = env_int("LOGIN_FAILURE_ADDRESS_LIMIT", 50, minimum=1)
 # How many reverse proxies of ours add to X-Forwarded-For (0: use the connection's address).
 TRUSTED_PROXY_COUNT = env_int("TRUSTED_PROXY_COUNT", 0, minimum=0)
+# OpenRosa (ODK Collect, KoboCollect): the largest submission accepted, told to phones in
+# X-OpenRosa-Accept-Content-Length so they split bigger ones.
+OPENROSA_MAX_SUBMISSION_BYTES = env_int("OPENROSA_MAX_SUBMISSION_BYTES", 10 * 1024 * 1024, minimum=1024)
 
 # --- HTTPS and headers ----------------------------------------------------------------------------
 HTTPS = env_bool("HTTPS", not DEBUG)

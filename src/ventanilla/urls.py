@@ -6,11 +6,14 @@ from django.urls import include, path
 
 from ventanilla.core import views as core_views
 from ventanilla.hub import views as hub_views
+from ventanilla.registration import openrosa_urls
 
 urlpatterns = [
     path("healthz", core_views.healthz, name="healthz"),
     path("readyz", core_views.readyz, name="readyz"),
     path("api/", include("ventanilla.api.urls")),
+    # ODK Collect / KoboCollect (OpenRosa): the phone's server URL is https://<host>/openrosa/
+    path("openrosa/", include("ventanilla.registration.openrosa_urls")),
     # The compact published directory: one file for every language, so browsers and proxies cache it once.
     path("directory.json", hub_views.directory_dataset, name="directory_dataset"),
 ]
@@ -22,6 +25,7 @@ urlpatterns += i18n_patterns(
     path("staff/content/", include("ventanilla.hub.staff_urls")),
     path("staff/forms/", include("ventanilla.questionnaires.urls")),
     path("staff/people/", include("ventanilla.registration.urls")),
+    path("staff/openrosa/", include(openrosa_urls.staff_urlpatterns)),
     path("", include("ventanilla.accounts.urls")),
     path("", include("ventanilla.core.urls")),
     path("", include("ventanilla.hub.urls")),

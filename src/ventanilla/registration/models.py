@@ -351,3 +351,6 @@ class AnswerCorrection(models.Model):
 
     def __str__(self) -> str:
         return f"{self.registration_id} @ {self.at:%Y-%m-%d}"
+
+
+from ventanilla.registration.models_openrosa import DeviceCredential  # noqa: E402, F401  (registered with this app)

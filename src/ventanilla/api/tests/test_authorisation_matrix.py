@@ -43,6 +43,8 @@ from ventanilla.directory.models import (
 from ventanilla.directory.tests.factories import PointFactory, ProviderFactory
 from ventanilla.hub import services as hub_services
 from ventanilla.hub.models import ContentItem, ContentRevision, ContentTranslation, Sensitivity
+from ventanilla.registration.models_openrosa import DeviceCredential
+from ventanilla.registration.openrosa import credentials as device_credentials
 from ventanilla.testing.factories import AreaFactory
 from ventanilla.testing.world import World
 
@@ -579,6 +581,42 @@ READS += [
         "GET",
         lambda w: f"/en/staff/content/{staff_item(w).pk}/en/archive/",
         everyone(405),
+    ),
+]
+
+
+# --- OpenRosa (ODK Collect): phones authenticate with Digest only, so every session gets 401 there ----
+
+# The Phones page: people who register at a site (caseworkers, site managers), each with their own phones.
+REGISTERS_IN_A = expect(
+    anonymous=LOGIN, a=403, caseworker=200, site_manager=200, other_organisation=403, outsider=403
+)
+
+
+def a_device(world: World) -> DeviceCredential:
+    """A phone credential of A's caseworker (made once per world)."""
+    device = DeviceCredential.objects.filter(user=world.user("a", "caseworker")).first()
+    if device is None:
+        by = world.user("a", "caseworker")
+        device = device_credentials.create_device_credential(
+            site=world.a.sites[0], name="Phone", by=by
+        ).credential
+    return device
+
+
+OPENROSA_FORM = "/openrosa/forms/ventanilla_registration/1"
+READS += [
+    Row("openrosa:form_list", "GET", lambda w: "/openrosa/formList", everyone(401, anonymous=401)),
+    Row("openrosa:form_download", "GET", lambda w: f"{OPENROSA_FORM}/form.xml", everyone(401, anonymous=401)),
+    Row("openrosa:manifest", "GET", lambda w: f"{OPENROSA_FORM}/manifest.xml", everyone(401, anonymous=401)),
+    Row("openrosa:submission", "GET", lambda w: "/openrosa/submission", everyone(405, anonymous=405)),
+    Row("openrosa:not_found", "GET", lambda w: "/openrosa/elsewhere", everyone(404, anonymous=404)),
+    Row("openrosa_staff:devices", "GET", lambda w: "/en/staff/openrosa/", REGISTERS_IN_A),
+    Row(
+        "openrosa_staff:device_revoke",
+        "GET",
+        lambda w: f"/en/staff/openrosa/{a_device(w).pk}/revoke/",
+        everyone(405, anonymous=405),
     ),
 ]
 
@@ -1159,6 +1197,48 @@ WRITES = [
         "article-list", "POST", lambda w: "/api/v1/articles/", everyone(405, anonymous=405), data=lambda w: {}
     ),
     Row("alert-list", "POST", lambda w: "/api/v1/alerts/", everyone(405, anonymous=405), data=lambda w: {}),
+]
+
+# --- OpenRosa staff page: writes ------------------------------------------------------------------
+
+
+def device_created(world: World, principal: str) -> None:
+    device = DeviceCredential.objects.get(user=user_of(world, principal), name="Mobile team")
+    assert (device.organisation_id, device.site_id, device.revoked_at) == (
+        org_a(world),
+        world.a.sites[0].pk,
+        None,
+    )
+
+
+def device_revoked(world: World, principal: str) -> None:
+    assert a_device(world).revoked_at is not None
+
+
+WRITES += [
+    Row(
+        "openrosa_staff:devices",
+        "POST",
+        lambda w: "/en/staff/openrosa/",
+        # The page that shows the password once answers 200.
+        REGISTERS_IN_A,
+        data=lambda w: {"name": "Mobile team", "site": w.a.sites[0].pk},
+        effect=device_created,
+        audit_actions=(AuditAction.CREATE,),
+    ),
+    Row(
+        "openrosa_staff:device_revoke",
+        "POST",
+        lambda w: f"/en/staff/openrosa/{a_device(w).pk}/revoke/",
+        # Only the owner; for everyone else the phone does not exist.
+        expect(
+            anonymous=LOGIN, a=404, caseworker="302 /en/staff/openrosa/", other_organisation=404, outsider=404
+        ),
+        effect=device_revoked,
+        audit_actions=(AuditAction.UPDATE,),
+    ),
+    # Phones only: a session is no credential here.
+    Row("openrosa:submission", "POST", lambda w: "/openrosa/submission", everyone(401, anonymous=401)),
 ]
 
 # --- Find Help staff pages: writes ------------------------------------------------------------------
