@@ -151,6 +151,8 @@ class Registration(PersonalRecord):
         settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
     )
     registered_at = models.DateTimeField(_("registered"), auto_now_add=True, db_index=True)
+    # The form instance's id (OpenRosa instanceID): a phone that sends twice registers once.
+    instance_uuid = models.UUIDField(null=True, blank=True, unique=True, editable=False)
     anonymous = models.BooleanField(_("anonymous record"), default=False)
     language = models.CharField(_("language"), max_length=12, blank=True)
     # De-identified, kept after erasure.

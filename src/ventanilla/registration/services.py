@@ -109,9 +109,11 @@ def register(
         raise InvalidSubmission(state.errors)
     clean = state.answers()
     instance_uuid = _instance_uuid(instance_id or clean.get("instanceID"))
-    existing = Submission.objects.filter(uuid=instance_uuid).first()
-    if existing is not None:
-        raise AlreadyReceived(Registration.objects.filter(submission=existing).first())
+    if (
+        Registration.objects.filter(instance_uuid=instance_uuid).exists()
+        or Submission.objects.filter(uuid=instance_uuid).exists()
+    ):
+        raise AlreadyReceived(Registration.objects.filter(instance_uuid=instance_uuid).first())
     consent = mapping.consent(clean, language)
     if not consent.registration and not consent.statistics:
         audit.record(
@@ -130,6 +132,7 @@ def register(
         form_version=version,
         registered_by=by,
         language=language[:12],
+        instance_uuid=instance_uuid,
         anonymous=not consent.registration,
         age_band=age_band(age),
         statistics=mapping.statistics(clean),

@@ -13,6 +13,7 @@ from ventanilla.accounts.demo import DEMO_PASSWORD, load_demo_accounts
 from ventanilla.areas.services import AreaImportError, import_areas
 from ventanilla.directory.demo import DemoDataError, load_demo_directory
 from ventanilla.hub.demo import DemoContentError, load_demo_content
+from ventanilla.registration.demo import load_demo_registrations
 
 CORRIDOR_FILE = settings.PACKAGE_DIR / "areas" / "data" / "corridor_gt_mx.csv"
 
@@ -34,6 +35,7 @@ class Command(BaseCommand):
             content = load_demo_content()
         except (DemoDataError, DemoContentError) as error:
             raise CommandError(f"The demo directory or content could not be loaded: {error}") from None
+        registered, already = load_demo_registrations()
         console = Console()
         console.print(
             f"Demo data ready: {areas.created} new areas ({areas.unchanged} already there). "
@@ -44,6 +46,10 @@ class Command(BaseCommand):
             f"directory, {directory.providers_created} new providers), {content.articles_created} new "
             f"articles ({content.articles_total} in all), {content.alerts_created} new alerts "
             f"({content.alerts_total} in all). Every service point in the demo is fictional."
+        )
+        console.print(
+            f"Registration: {registered} demo people registered now ({already} already there) with the "
+            "shipped form — a family of three, a separated child, a duplicate in two scripts. All fictional."
         )
         table = Table(title=f"Demo logins (password for all: {DEMO_PASSWORD})")
         for column in ("username", "role", "organisation"):
