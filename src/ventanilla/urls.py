@@ -21,6 +21,7 @@ urlpatterns += i18n_patterns(
     path("staff/directory/", include("ventanilla.directory.urls")),
     path("staff/content/", include("ventanilla.hub.staff_urls")),
     path("staff/forms/", include("ventanilla.questionnaires.urls")),
+    path("staff/people/exports/", include("ventanilla.registration.export_urls")),
     path("", include("ventanilla.accounts.urls")),
     path("", include("ventanilla.core.urls")),
     path("", include("ventanilla.hub.urls")),
