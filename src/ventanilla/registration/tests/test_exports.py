@@ -320,3 +320,21 @@ def test_command_exports_with_a_reason_as_the_user(world, people, tmp_path):
         call_command(
             "export_registrations", "--kind=personal", "--format=csv", "--reason=x", "--user=a_caseworker"
         )
+
+
+def test_asking_for_an_export_is_refused_without_the_right(world, people, client_for):
+    url = reverse("registration_exports:list")
+    data = {"kind": "personal", "file_format": "csv", "reason": "curious"}
+    # a partner focal point holds none of the rights: 403 on the page and on the request
+    partner = client_for(world.a.users["partner_focal_point"])
+    assert partner.get(url).status_code == 403
+    assert partner.post(url, data).status_code == 403
+    # a caseworker may take the de-identified export only: personal data is not a choice offered
+    caseworker = client_for(world.a.users["caseworker"])
+    page = caseworker.get(url)
+    assert b'value="deidentified"' in page.content
+    assert b'value="personal"' not in page.content
+    refused = caseworker.post(url, data)
+    assert refused.status_code == 200
+    assert "kind" in refused.context["form"].errors
+    assert not ExportJob.objects.exists()
