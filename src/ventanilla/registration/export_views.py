@@ -36,7 +36,7 @@ class ExportForm(forms.Form):
         max_length=1000,
         widget=forms.Textarea(attrs={"rows": 2}),
         help_text=gettext_lazy(
-            "Required for personal data. Kept, encrypted, with the record of this export."
+            "Required for personal data. Kept, encrypted, with the record of the export."
         ),
     )
     site = forms.ModelChoiceField(label=gettext_lazy("Site"), queryset=Site.objects.none(), required=False)
