@@ -35,9 +35,7 @@ class ExportForm(forms.Form):
         required=False,
         max_length=1000,
         widget=forms.Textarea(attrs={"rows": 2}),
-        help_text=gettext_lazy(
-            "Required for personal data. Kept, encrypted, with the record of the export."
-        ),
+        help_text=gettext_lazy("Required for personal data. Kept, encrypted, with the record of the export."),
     )
     site = forms.ModelChoiceField(label=gettext_lazy("Site"), queryset=Site.objects.none(), required=False)
     registered_from = forms.DateField(
