@@ -17,6 +17,8 @@ from ventanilla.accounts.models import Membership
 from ventanilla.directory.tests.factories import PointFactory, ProviderFactory
 from ventanilla.hub import services as hub_services
 from ventanilla.hub.models import ContentItem
+from ventanilla.registration import exports
+from ventanilla.registration.models import ExportJob
 from ventanilla.testing.factories import AreaFactory
 from ventanilla.testing.world import World
 
@@ -91,6 +93,7 @@ def _arguments(world: World) -> dict[str, dict[str, Any]]:
         "openrosa:manifest": {"form_id": "ventanilla_registration", "version": "1"},
         **_api_arguments(world),
         **_staff_arguments(world),
+        **_export_arguments(world),
     }
 
 
@@ -124,6 +127,24 @@ def _staff_arguments(world: World) -> dict[str, dict[str, Any]]:
         "content:translation_edit": {**article, "language": "ar"},
         "content:translation_review": {**article, "language": "en"},
         "content:translation_history": {**article, "language": "en"},
+    }
+
+
+def _export_arguments(world: World) -> dict[str, dict[str, Any]]:
+    """A written de-identified export of A's site manager (its pages answer 404 to anyone else)."""
+    job = ExportJob.objects.filter(requested_by=world.user("a", "site_manager")).first()
+    if job is None:
+        job = exports.request_export(
+            by=world.user("a", "site_manager"),
+            kind="deidentified",
+            file_format="xlsx",
+            reason="",
+            filters=exports.Filters(),
+        )
+        exports.run_export(job)
+    return {
+        "registration_exports:status": {"pk": job.pk},
+        "registration_exports:download": {"pk": job.pk},
     }
 
 

@@ -249,6 +249,17 @@ CELERY_BEAT_SCHEDULE: dict[str, dict[str, object]] = {
         "task": "ventanilla.accounts.purge_login_failures",
         "schedule": crontab(minute=17),
     },
+    # Personal data past each organisation's retention period is erased at night; the de-identified
+    # registrations stay. Safe to run late or twice: an erased person is not erased again.
+    "apply-retention": {
+        "task": "ventanilla.registration.apply_retention",
+        "schedule": crontab(minute=30, hour=2),
+    },
+    # Export files are kept (encrypted) for a day.
+    "purge-expired-exports": {
+        "task": "ventanilla.registration.purge_expired_exports",
+        "schedule": crontab(minute=41),
+    },
 }
 
 # --- API ------------------------------------------------------------------------------------------

@@ -24,6 +24,7 @@ urlpatterns += i18n_patterns(
     path("staff/directory/", include("ventanilla.directory.urls")),
     path("staff/content/", include("ventanilla.hub.staff_urls")),
     path("staff/forms/", include("ventanilla.questionnaires.urls")),
+    path("staff/people/exports/", include("ventanilla.registration.export_urls")),
     path("staff/people/", include("ventanilla.registration.urls")),
     path("staff/openrosa/", include(openrosa_urls.staff_urlpatterns)),
     path("", include("ventanilla.accounts.urls")),

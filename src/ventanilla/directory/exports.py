@@ -2,25 +2,22 @@
 
 The columns are those the import reads, so an exported file can be edited and imported elsewhere.
 Directory rows hold no personal data; exports are audited all the same (who took what, how many rows).
-Text cells that a spreadsheet would run as a formula (starting with = + - @, a tab or a carriage return)
-get a leading apostrophe; plain numbers such as -92.26 or +5215512345678 are left as they are.
+Cells are guarded against formula injection and the HXL row is written by `core.tabular`.
 """
 
 from __future__ import annotations
 
-import csv
 import io
-import re
 from collections.abc import Iterator
 from dataclasses import dataclass
-from decimal import Decimal
 from typing import IO, Any
 
 from django.conf import settings
 from django.db.models import QuerySet
 
-from ventanilla.core import audit
+from ventanilla.core import audit, tabular
 from ventanilla.core.models import AuditAction
+from ventanilla.core.tabular import CONTENT_TYPES, FORMATS, guard
 from ventanilla.directory.models import ServicePoint
 
 WEEKDAY_CODES = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
@@ -76,21 +73,7 @@ HXL_TAGS: dict[str, str] = {
 }
 AREA_TAGS = {0: "#country+code", 1: "#adm1+code", 2: "#adm2+code"}
 
-FORMATS = ("csv", "xlsx")
-CONTENT_TYPES = {
-    "csv": "text/csv; charset=utf-8",
-    "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-}
-
-_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
-_PLAIN_NUMBER = re.compile(r"[+-]?\d+(\.\d+)?")
-
-
-def guard(value: Any) -> Any:
-    """A text cell a spreadsheet would evaluate gets a leading apostrophe; other values pass."""
-    if isinstance(value, str) and value.startswith(_FORMULA_START) and not _PLAIN_NUMBER.fullmatch(value):
-        return "'" + value
-    return value
+__all__ = ["COLUMNS", "CONTENT_TYPES", "FORMATS", "export_points", "guard"]
 
 
 def format_hours(periods: list[tuple[int, Any, Any]]) -> str:
@@ -157,30 +140,12 @@ def rows(points: QuerySet[ServicePoint]) -> Iterator[list[Any]]:
 
 
 def write_csv(points: QuerySet[ServicePoint], stream: IO[str]) -> int:
-    writer = csv.writer(stream, lineterminator="\r\n")
-    writer.writerow(COLUMNS)
-    writer.writerow(hxl_row(points))
-    count = 0
-    for values in rows(points):
-        writer.writerow(["" if value is None else guard(str(value)) for value in values])
-        count += 1
-    return count
+    return tabular.write_csv(COLUMNS, hxl_row(points), rows(points), stream)
 
 
 def write_xlsx(points: QuerySet[ServicePoint], stream: IO[bytes]) -> int:
-    from openpyxl import Workbook
-
-    workbook = Workbook(write_only=True)
-    sheet = workbook.create_sheet("service_points")
-    sheet.append(list(COLUMNS))
-    sheet.append(hxl_row(points))
-    count = 0
-    for values in rows(points):
-        # Text that starts with "=" would be stored as a formula by openpyxl: the guard keeps it text.
-        sheet.append([float(value) if isinstance(value, Decimal) else guard(value) for value in values])
-        count += 1
-    workbook.save(stream)
-    return count
+    sheet = tabular.Sheet("service_points", COLUMNS, hxl_row(points), rows(points))
+    return tabular.write_xlsx([sheet], stream)[0]
 
 
 @dataclass(frozen=True)
@@ -198,8 +163,7 @@ def export_points(
     if file_format == "csv":
         text = io.StringIO()
         count = write_csv(points, text)
-        # A byte-order mark, so that Excel opens the UTF-8 file with accents and Arabic intact.
-        content = ("\ufeff" + text.getvalue()).encode("utf-8")
+        content = tabular.csv_bytes(text.getvalue())
     else:
         binary = io.BytesIO()
         count = write_xlsx(points, binary)

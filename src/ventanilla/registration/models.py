@@ -355,4 +355,62 @@ class AnswerCorrection(models.Model):
         return f"{self.registration_id} @ {self.at:%Y-%m-%d}"
 
 
+class ExportKind(models.TextChoices):
+    PERSONAL = "personal", _("Personal data")
+    DEIDENTIFIED = "deidentified", _("De-identified")
+
+
+class ExportStatus(models.TextChoices):
+    PENDING = "pending", _("Waiting")
+    RUNNING = "running", _("Being written")
+    DONE = "done", _("Ready")
+    FAILED = "failed", _("Failed")
+    EXPIRED = "expired", _("Deleted")
+
+
+class ExportJob(ScopedModel):
+    """One export: who asked, why (encrypted), which filters (codes); the file, encrypted, for a day.
+
+    The row stays after the file is deleted, as the record of who took which data and why. Only the
+    person who asked sees a job: an export is a personal act, answerable to its own reason.
+    """
+
+    requested_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+"
+    )
+    kind = models.CharField(_("kind"), max_length=12, choices=ExportKind.choices)
+    file_format = models.CharField(_("format"), max_length=4)
+    filters = models.JSONField(_("filters"), default=dict, blank=True)
+    reason = EncryptedTextField(_("reason"), blank=True)
+    status = models.CharField(
+        _("status"), max_length=10, choices=ExportStatus.choices, default=ExportStatus.PENDING
+    )
+    total = models.PositiveIntegerField(default=0)
+    done = models.PositiveIntegerField(default=0)
+    rows = models.PositiveIntegerField(_("rows"), default=0)
+    file_name = models.CharField(max_length=100, blank=True, editable=False)  # under DATA_DIR/exports
+    created_at = models.DateTimeField(_("asked for"), auto_now_add=True)
+    finished_at = models.DateTimeField(_("finished"), null=True, blank=True)
+    expires_at = models.DateTimeField(_("deleted after"), null=True, blank=True, db_index=True)
+
+    class Meta:
+        verbose_name = _("export")
+        verbose_name_plural = _("exports")
+        ordering = ["-created_at", "-pk"]
+
+    @classmethod
+    def scope_q(cls, scope: Scope) -> Q:
+        return Q(requested_by_id=scope.user_id) if scope.user_id is not None else Q(pk__in=[])
+
+    @property
+    def percent(self) -> int:
+        if self.status == ExportStatus.DONE:
+            return 100
+        return min(99, self.done * 100 // self.total) if self.total else 0
+
+    @property
+    def finished(self) -> bool:
+        return self.status in {ExportStatus.DONE, ExportStatus.FAILED, ExportStatus.EXPIRED}
+
+
 from ventanilla.registration.models_openrosa import DeviceCredential  # noqa: E402, F401  (registered with this app)

@@ -480,20 +480,38 @@ def erase_person(person: Person, *, by: User | None, reason: str) -> None:
     audit.record(AuditAction.ERASE, by=by, obj=person, detail={"reason": reason[:50]})
 
 
-def apply_retention(*, now: datetime.datetime | None = None) -> int:
-    """Erase personal data of people with no registration within their organisation's retention period."""
+def due_for_retention(organisation: Organisation, *, now: datetime.datetime) -> QuerySet[Person]:
+    """People of the organisation with no registration within its retention period, not yet erased."""
+    cutoff = now - datetime.timedelta(days=organisation.retention_days)
+    return (
+        Person.objects.filter(organisation=organisation, erased_at__isnull=True)
+        .annotate(last=Max("registrations__registered_at"))
+        .filter(Q(last__lt=cutoff) | Q(last__isnull=True, registered_at__lt=cutoff))
+    )
+
+
+def apply_retention(
+    *, now: datetime.datetime | None = None, dry_run: bool = False, counts: dict[int, int] | None = None
+) -> int:
+    """Erase personal data of people with no registration within their organisation's retention period.
+
+    With `dry_run` nothing changes and the number that would be erased is returned; `counts`, when
+    given, receives the number per organisation id.
+    """
     now = now or timezone.now()
     erased = 0
     for organisation in Organisation.objects.all().only("pk", "retention_days"):
-        cutoff = now - datetime.timedelta(days=organisation.retention_days)
-        due = (
-            Person.objects.filter(organisation=organisation, erased_at__isnull=True)
-            .annotate(last=Max("registrations__registered_at"))
-            .filter(Q(last__lt=cutoff) | Q(last__isnull=True, registered_at__lt=cutoff))
-        )
-        for person in due.iterator(chunk_size=500):
-            erase_person(person, by=None, reason="retention")
-            erased += 1
+        due = due_for_retention(organisation, now=now)
+        if dry_run:
+            found = due.count()
+        else:
+            found = 0
+            for person in due.iterator(chunk_size=500):
+                erase_person(person, by=None, reason="retention")
+                found += 1
+        if counts is not None and found:
+            counts[organisation.pk] = found
+        erased += found
     return erased
 
 

@@ -45,6 +45,7 @@ from ventanilla.hub import services as hub_services
 from ventanilla.hub.models import ContentItem, ContentRevision, ContentTranslation, Sensitivity
 from ventanilla.registration.models_openrosa import DeviceCredential
 from ventanilla.registration.openrosa import credentials as device_credentials
+from ventanilla.registration.models import ExportJob
 from ventanilla.testing.factories import AreaFactory
 from ventanilla.testing.world import World
 
@@ -489,6 +490,64 @@ def staff_item(world: World, *, in_review: bool = False) -> ContentItem:
         if in_review:
             hub_services.submit_for_review(words, by=by)
     return item
+
+
+# --- Registration exports: a job is seen by the person who asked for it only -------------------------
+
+
+def export_job(world: World, *, written: bool = False) -> ExportJob:
+    """A de-identified export asked for by A's site manager (written: the file is ready to download)."""
+    from ventanilla.registration import exports as registration_exports
+
+    job = registration_exports.request_export(
+        by=world.user("a", "site_manager"),
+        kind="deidentified",
+        file_format="csv",
+        reason="",
+        filters=registration_exports.Filters(),
+    )
+    if written:
+        registration_exports.run_export(job)
+    return job
+
+
+# Those holding view_aggregates, view_personal_data or export_personal_data (B's administrator: B's data).
+EXPORTERS = expect(
+    anonymous=LOGIN,
+    a=403,
+    administrator=200,
+    site_manager=200,
+    caseworker=200,
+    me_officer=200,
+    data_analyst=200,
+    other_organisation=200,
+    outsider=403,
+)
+# Only the requester (A's site manager); everyone else, in A or not, finds nothing.
+REQUESTER_ONLY = expect(anonymous=LOGIN, a=404, site_manager=200, other_organisation=404, outsider=404)
+
+READS += [
+    Row("registration_exports:list", "GET", lambda w: "/en/staff/people/exports/", EXPORTERS),
+    Row(
+        "registration_exports:status",
+        "GET",
+        lambda w: f"/en/staff/people/exports/{export_job(w).pk}/",
+        REQUESTER_ONLY,
+    ),
+    Row(
+        "registration_exports:download",
+        "GET",
+        lambda w: f"/en/staff/people/exports/{export_job(w, written=True).pk}/download/",
+        REQUESTER_ONLY,
+    ),
+    Row(
+        "registration_exports:download",
+        "GET",
+        lambda w: f"/en/staff/people/exports/{export_job(w).pk}/download/",
+        expect(anonymous=LOGIN, a=404, other_organisation=404, outsider=404),
+        id="GET registration_exports:download (not written yet)",
+    ),
+]
 
 
 READS += [
