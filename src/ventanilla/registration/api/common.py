@@ -6,6 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 from django.conf import settings
+from django.db.models import Case, IntegerField, Value, When
 from django.utils import translation
 from rest_framework import permissions
 from rest_framework.request import Request
@@ -13,9 +14,16 @@ from rest_framework.request import Request
 from ventanilla.core.roles import Permission
 from ventanilla.core.scoping import scope_for
 from ventanilla.registration import screening
-from ventanilla.registration.models import Flag
+from ventanilla.registration.models import Flag, FlagSeverity
 
 LANGUAGE_CODES = [code for code, _name in settings.LANGUAGES]
+# For order_by: critical first.
+SEVERITY_RANK = Case(
+    When(severity=FlagSeverity.CRITICAL, then=Value(0)),
+    When(severity=FlagSeverity.HIGH, then=Value(1)),
+    default=Value(2),
+    output_field=IntegerField(),
+)
 
 
 class HandlesPersonalData(permissions.BasePermission):

@@ -8,23 +8,16 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.db.models import Case, IntegerField, QuerySet, Value, When
+from django.db.models import QuerySet
 from drf_spectacular.utils import extend_schema
 from rest_framework import viewsets
 from rest_framework.request import Request
 from rest_framework.response import Response
 
 from ventanilla.api.errors import ERROR_RESPONSES
-from ventanilla.registration.api.common import PERSONAL, flag_view, reader_language
+from ventanilla.registration.api.common import PERSONAL, SEVERITY_RANK, flag_view, reader_language
 from ventanilla.registration.api.serializers import FlagListSerializer, FlagQuerySerializer
-from ventanilla.registration.models import Flag, FlagSeverity
-
-SEVERITY_RANK = Case(
-    When(severity=FlagSeverity.CRITICAL, then=Value(0)),
-    When(severity=FlagSeverity.HIGH, then=Value(1)),
-    default=Value(2),
-    output_field=IntegerField(),
-)
+from ventanilla.registration.models import Flag
 
 
 class FlagViewSet(viewsets.GenericViewSet):

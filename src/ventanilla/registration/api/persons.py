@@ -10,6 +10,7 @@ by the services; their lookups do not add a READ.
 
 from __future__ import annotations
 
+import re
 from collections import defaultdict
 from typing import Any
 
@@ -31,7 +32,7 @@ from ventanilla.core.models import AuditAction
 from ventanilla.core.roles import Permission
 from ventanilla.core.scoping import scope_for
 from ventanilla.registration import matching, services
-from ventanilla.registration.api.common import PERSONAL, flag_view, reader_language
+from ventanilla.registration.api.common import PERSONAL, SEVERITY_RANK, flag_view, reader_language
 from ventanilla.registration.api.serializers import (
     REFERENCE,
     ConsentSerializer,
@@ -60,8 +61,7 @@ NOT_LISTED = ("other_names", "phone", "documents")
 
 
 def search_kind(text: str) -> str:
-    import re
-
+    """What the search box holds: a reference, a phone number or a name."""
     if REFERENCE.match(text.upper()):
         return "reference"
     if re.match(PHONE, text):
@@ -167,8 +167,8 @@ class PersonViewSet(viewsets.GenericViewSet):
         if pk is None:
             raise Http404
         if purpose is None:
-            return self.get_queryset().get(pk=pk)  # type: ignore[no-any-return]
-        return Person.objects.get_for(self.request.user, pk, purpose=purpose)  # type: ignore[no-any-return]
+            return self.get_queryset().get(pk=pk)
+        return Person.objects.get_for(self.request.user, pk, purpose=purpose)
 
     def _editable(self, reference: str) -> Person:
         person = self._person(reference, purpose=None)
@@ -262,7 +262,8 @@ class PersonViewSet(viewsets.GenericViewSet):
             Flag.objects.visible_to(request.user)
             .filter(person=person)
             .select_related("registration__form_version")
-            .order_by("dismissed_at", "-created_at")
+            .annotate(rank=SEVERITY_RANK)
+            .order_by("rank", "-created_at", "pk")
         )
         return Response(FlagSerializer([flag_view(flag, language) for flag in rows], many=True).data)
 

@@ -131,7 +131,7 @@ class FlagSerializer(serializers.Serializer):
     id = serializers.IntegerField()
     code = serializers.CharField(help_text="separated_child, trafficking_indicators ...")
     severity = serializers.ChoiceField(choices=FlagSeverity.choices)
-    label = serializers.CharField(help_text="In the language asked for.")
+    label = serializers.CharField(help_text="In the language asked for.")  # type: ignore[assignment]
     reasons = ReasonSerializer(many=True, help_text="The answers that raised it.")
     categories = serializers.ListField(
         child=serializers.CharField(), help_text="Service categories to refer to."
