@@ -27,14 +27,18 @@ SEVERITY_RANK = Case(
 
 
 class HandlesPersonalData(permissions.BasePermission):
-    """Reading needs view_personal_data somewhere, writing edit_personal_data somewhere.
+    """The collections (list, register) need view_personal_data somewhere to read, edit_personal_data
+    somewhere to write: a role without it (a partner focal point, an administrator, an auditor) gets
+    403 there, learning only that they hold no such role.
 
-    A role without it (a partner focal point, an administrator, an auditor) gets 403 from the
-    collections: they learn only that they hold no such role. A record they cannot see is a 404, like
-    another organisation's; a record they see but may not change is a 403 (checked by the service).
+    A person, registration or flag is looked up among the rows the caller may see, so for such a
+    role — as for another organisation — it is a 404, never a 403 that would confirm it exists. A
+    record they see but may not change is a 403 (checked by the view or the service).
     """
 
     def has_permission(self, request: Request, view: Any) -> bool:
+        if getattr(view, "detail", False):
+            return True
         needed = (
             Permission.VIEW_PERSONAL_DATA
             if request.method in permissions.SAFE_METHODS
