@@ -35,6 +35,11 @@ NOT_PAGES |= {
     "content-item-translation-send-back",
     "content-item-translation-submit",
     "content-item-verify",
+    "person-erase",
+    "person-withdraw-consent",
+    "person-duplicate-merge",
+    "person-duplicate-not-same",
+    "person-duplicate-undo",
 }
 # Staff buttons (publish, verify, workflow steps), reached by POST only.
 NOT_PAGES |= {
@@ -109,6 +114,40 @@ def _api_arguments(world: World) -> dict[str, dict[str, Any]]:
         "alert-detail": {"key": article},
         "content-item-detail": {"key": article},
         "content-item-translation": {"key": article, "language": "en"},
+        **_registration_api_arguments(world),
+    }
+
+
+def _registration_api_arguments(world: World) -> dict[str, dict[str, Any]]:
+    """The forms and registration API's detail routes: the shipped form and a person of A."""
+    from ventanilla.registration import services as registration_services
+    from ventanilla.registration.models import Person
+    from ventanilla.registration.tests.test_register import answers
+
+    version = registration_services.shipped_form()
+    person = Person.objects.filter(organisation=world.a.organisation).first()
+    if person is None:
+        person = registration_services.register(
+            version,
+            answers(),
+            organisation=world.a.organisation,
+            site=world.a.sites[0],
+            by=world.user("a", "caseworker"),
+        ).person
+    form = {"pk": version.questionnaire_id}
+    in_version = {**form, "version_pk": version.pk}
+    by_reference = {"reference": person.reference}
+    return {
+        "form-detail": form,
+        "form-versions": form,
+        "form-version-xlsx": in_version,
+        "form-version-xform": in_version,
+        "form-version-schema": in_version,
+        "registration-detail": {"pk": person.registrations.first().pk},
+        "person-detail": by_reference,
+        "person-consents": by_reference,
+        "person-flags": by_reference,
+        "person-duplicates": by_reference,
     }
 
 

@@ -301,6 +301,10 @@ SPECTACULAR_SETTINGS = {
         "ArticleKindEnum": "ventanilla.hub.api.ARTICLE_KINDS",
         "TranslationStatusEnum": "ventanilla.hub.models.TranslationStatus",
         "SiteLanguageEnum": "ventanilla.settings.LANGUAGES",
+        "FlagSeverityEnum": "ventanilla.registration.models.FlagSeverity",
+        "SeverityEnum": "ventanilla.hub.models.Severity",  # the alerts' (unchanged name)
+        "FormPurposeEnum": "ventanilla.questionnaires.models.Purpose",
+        "ConsentPurposeEnum": "ventanilla.registration.models.ConsentPurpose",
     },
 }
 

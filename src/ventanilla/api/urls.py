@@ -8,6 +8,8 @@ from ventanilla.accounts import api as accounts_api
 from ventanilla.areas import api as areas_api
 from ventanilla.directory import api as directory_api
 from ventanilla.hub import api as hub_api
+from ventanilla.questionnaires import api as questionnaires_api
+from ventanilla.registration import api as registration_api
 
 router = DefaultRouter()
 router.register("organisations", accounts_api.OrganisationViewSet, basename="organisation")
@@ -20,6 +22,10 @@ router.register("service-providers", directory_api.ServiceProviderViewSet, basen
 router.register("articles", hub_api.ArticleViewSet, basename="article")
 router.register("alerts", hub_api.AlertViewSet, basename="alert")
 router.register("content-items", hub_api.ContentItemViewSet, basename="content-item")
+router.register("forms", questionnaires_api.FormViewSet, basename="form")
+router.register("registrations", registration_api.RegistrationViewSet, basename="registration")
+router.register("persons", registration_api.PersonViewSet, basename="person")
+router.register("flags", registration_api.FlagViewSet, basename="flag")
 
 urlpatterns = [
     path("v1/", include(router.urls)),

@@ -16,6 +16,7 @@ write must do what it says and leave its audit entries, by the actor.
 
 from __future__ import annotations
 
+import io
 import json
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -105,6 +106,11 @@ def outcome(response: Any) -> object:
 
 
 def send(client: Client, method: str, url: str, data: dict[str, Any] | None = None) -> Any:
+    if url.startswith("/api/") and data is not None and isinstance(data.get("file"), tuple):
+        name, content = data["file"]  # an upload: multipart, as a client sends a file
+        upload = io.BytesIO(content)
+        upload.name = name
+        return client.post(url, {**data, "file": upload})
     if url.startswith("/api/"):
         body = json.dumps(data) if data is not None else None
         return client.generic(method, url, body or "", content_type="application/json")
@@ -1554,6 +1560,269 @@ WRITES += [
         data=lambda w: {"next": "/en/staff/content/stale/"},
         effect=staff_item_verified,
         audit_actions=(AuditAction.UPDATE,),
+    ),
+]
+
+
+# --- Questionnaires and registration API ---------------------------------------------------------------
+# Forms: every signed-in user reads the shipped one. People, registrations and flags: the case staff of A's
+# first site (the site manager and the caseworker); the collections are 403 for roles without personal
+# data, and a person of A is a 404 for everyone else.
+
+EVERYONE_SIGNED_IN = everyone(200, anonymous=401)
+CASE_STAFF_LIST = expect(
+    anonymous=401, a=403, site_manager=200, caseworker=200, other_organisation=403, outsider=403
+)
+CASE_STAFF_OBJECT = expect(
+    anonymous=401, a=404, site_manager=200, caseworker=200, other_organisation=404, outsider=404
+)
+CASE_STAFF_POST_ONLY = everyone(405, anonymous=401)
+
+
+def shipped_form_urls(world: World) -> str:
+    from ventanilla.registration import services as registration_services
+
+    version = registration_services.shipped_form()
+    return f"/api/v1/forms/{version.questionnaire_id}/versions/{version.pk}"
+
+
+def a_person(world: World, key: str = "ana", **changes: Any) -> Any:
+    """A person registered at A's first site by A's caseworker (once per world and key)."""
+    from ventanilla.registration import services as registration_services
+    from ventanilla.registration.models import Person
+    from ventanilla.registration.tests.test_register import answers
+
+    cached = getattr(world, f"_person_{key}", None)
+    if cached is not None:
+        return Person.objects.get(pk=cached)
+    outcome = registration_services.register(
+        registration_services.shipped_form(),
+        answers(**changes),
+        organisation=world.a.organisation,
+        site=world.a.sites[0],
+        by=world.user("a", "caseworker"),
+        language="es",
+    )
+    setattr(world, f"_person_{key}", outcome.person.pk)
+    return outcome.person
+
+
+def a_duplicate(world: World) -> Any:
+    """Fatima Hassan, then فاطمة حسن: the second's duplicate candidate (a pending pair of A)."""
+    from ventanilla.registration.models import DuplicateCandidate
+
+    adult = {"age_estimate": "25", "child_care": None}
+    a_person(world, "fatima", given_name="Fatima", family_name="Hassan", **adult)
+    second = a_person(world, "fatima_ar", given_name="فاطمة", family_name="حسن", **adult)
+    return DuplicateCandidate.objects.get(person=second)
+
+
+def a_consent(world: World) -> Any:
+    from ventanilla.registration.models import Consent
+
+    return Consent.objects.get(person=a_person(world), purpose="referral")
+
+
+def person_url(world: World, rest: str = "") -> str:
+    return f"/api/v1/persons/{a_person(world).reference}/{rest}"
+
+
+def duplicate_url(world: World, decision: str) -> str:
+    candidate = a_duplicate(world)
+    return f"/api/v1/persons/{candidate.person.reference}/duplicates/{candidate.pk}/{decision}/"
+
+
+READS += [
+    Row("form-list", "GET", lambda w: "/api/v1/forms/", EVERYONE_SIGNED_IN),
+    Row(
+        "form-detail",
+        "GET",
+        lambda w: shipped_form_urls(w).split("/versions/")[0] + "/",
+        EVERYONE_SIGNED_IN,
+    ),
+    Row(
+        "form-versions",
+        "GET",
+        lambda w: shipped_form_urls(w).split("/versions/")[0] + "/versions/",
+        EVERYONE_SIGNED_IN,
+    ),
+    Row("form-version-xlsx", "GET", lambda w: f"{shipped_form_urls(w)}/xlsx/", EVERYONE_SIGNED_IN),
+    Row("form-version-xform", "GET", lambda w: f"{shipped_form_urls(w)}/xform/", EVERYONE_SIGNED_IN),
+    Row("form-version-schema", "GET", lambda w: f"{shipped_form_urls(w)}/schema/", EVERYONE_SIGNED_IN),
+    Row("registration-list", "GET", lambda w: "/api/v1/registrations/", CASE_STAFF_LIST),
+    Row(
+        "registration-detail",
+        "GET",
+        lambda w: f"/api/v1/registrations/{a_person(w).registrations.get().pk}/",
+        CASE_STAFF_OBJECT,
+    ),
+    Row("person-list", "GET", lambda w: "/api/v1/persons/", CASE_STAFF_LIST),
+    Row("person-detail", "GET", lambda w: person_url(w), CASE_STAFF_OBJECT),
+    Row("person-consents", "GET", lambda w: person_url(w, "consents/"), CASE_STAFF_OBJECT),
+    Row("person-flags", "GET", lambda w: person_url(w, "flags/"), CASE_STAFF_OBJECT),
+    Row("person-duplicates", "GET", lambda w: person_url(w, "duplicates/"), CASE_STAFF_OBJECT),
+    Row("person-erase", "GET", lambda w: person_url(w, "erase/"), CASE_STAFF_POST_ONLY),
+    Row(
+        "person-withdraw-consent",
+        "GET",
+        lambda w: person_url(w, f"consents/{a_consent(w).pk}/withdraw/"),
+        CASE_STAFF_POST_ONLY,
+    ),
+    Row("person-duplicate-merge", "GET", lambda w: duplicate_url(w, "merge"), CASE_STAFF_POST_ONLY),
+    Row("person-duplicate-not-same", "GET", lambda w: duplicate_url(w, "not-same"), CASE_STAFF_POST_ONLY),
+    Row("person-duplicate-undo", "GET", lambda w: duplicate_url(w, "undo"), CASE_STAFF_POST_ONLY),
+    Row("flag-list", "GET", lambda w: "/api/v1/flags/", CASE_STAFF_LIST),
+]
+
+
+def upload_data(world: World) -> dict[str, Any]:
+    from ventanilla.questionnaires.tests.test_api import GOOD, xlsform
+
+    return {"file": ("matrix.xlsx", xlsform(GOOD, form_id="matrix")), "owner": org_a(world)}
+
+
+def form_uploaded_then_removed(world: World, principal: str) -> None:
+    from ventanilla.questionnaires.models import Questionnaire
+
+    form = Questionnaire.objects.get(form_id="matrix", owner=world.a.organisation)
+    assert form.current.uploaded_by == user_of(world, principal)
+    form.versions.all().delete()
+    form.delete()
+
+
+def registration_data(world: World) -> dict[str, Any]:
+    from ventanilla.registration import services as registration_services
+    from ventanilla.registration.tests.test_register import answers
+
+    version = registration_services.shipped_form()
+    return {"form_version": version.pk, "site": w_site(world), "answers": answers(), "language": "es"}
+
+
+def w_site(world: World) -> int:
+    return world.a.sites[0].pk
+
+
+def person_registered(world: World, principal: str) -> None:
+    from ventanilla.registration.models import Registration
+
+    latest = Registration.objects.latest("pk")
+    assert (latest.registered_by, latest.person.given_name) == (user_of(world, principal), "Ana")
+
+
+def person_erased_then_reset(world: World, principal: str) -> None:
+    from ventanilla.registration.models import Person
+
+    person = a_person(world)
+    assert person.erased_at is not None
+    assert person.given_name == ""
+    Person.objects.filter(pk=person.pk).update(erased_at=None)
+
+
+def consent_withdrawn_then_reset(world: World, principal: str) -> None:
+    from ventanilla.registration.models import Consent
+
+    consent = a_consent(world)
+    assert consent.withdrawn_by == user_of(world, principal)
+    Consent.objects.filter(pk=consent.pk).update(withdrawn_at=None, withdrawn_by=None)
+
+
+def merged_then_reset(world: World, principal: str) -> None:
+    """Put the pair back as it was, without the service (which would audit)."""
+    from django.apps import apps
+
+    from ventanilla.registration.models import DuplicateCandidate, Person
+
+    candidate = a_duplicate(world)
+    assert (candidate.decision, candidate.decided_by) == ("merged", user_of(world, principal))
+    newer = candidate.person
+    for label, ids in candidate.merge_record.items():
+        if label != "links":
+            apps.get_model(label).objects.filter(pk__in=ids).update(person=newer)
+    Person.objects.filter(pk=newer.pk).update(merged_into=None)
+    DuplicateCandidate.objects.filter(pk=candidate.pk).update(
+        decision="pending", decided_by=None, merge_record={}
+    )
+
+
+def not_same_then_reset(world: World, principal: str) -> None:
+    from ventanilla.registration.models import DuplicateCandidate
+
+    candidate = a_duplicate(world)
+    assert (candidate.decision, candidate.decided_by) == ("not_same", user_of(world, principal))
+    DuplicateCandidate.objects.filter(pk=candidate.pk).update(decision="pending", decided_by=None)
+
+
+CASE_STAFF_WRITE = expect(
+    anonymous=401, a=404, site_manager=200, caseworker=200, other_organisation=404, outsider=404
+)
+
+WRITES += [
+    Row(
+        "form-list",
+        "POST",
+        lambda w: "/api/v1/forms/",
+        # manage_forms in A; B's administrator manages B's forms only: a field error on the owner.
+        expect(
+            anonymous=401,
+            a=403,
+            administrator=201,
+            site_manager=201,
+            me_officer=201,
+            other_organisation=400,
+            outsider=403,
+        ),
+        data=upload_data,
+        effect=form_uploaded_then_removed,
+        audit_actions=(AuditAction.CREATE,),
+    ),
+    Row(
+        "registration-list",
+        "POST",
+        lambda w: "/api/v1/registrations/",
+        expect(anonymous=401, a=403, site_manager=201, caseworker=201, other_organisation=403, outsider=403),
+        data=registration_data,
+        effect=person_registered,
+        audit_actions=(AuditAction.CREATE, AuditAction.CREATE),
+    ),
+    Row(
+        "person-erase",
+        "POST",
+        lambda w: person_url(w, "erase/"),
+        CASE_STAFF_WRITE,
+        data=lambda w: {"reason": "person_request"},
+        effect=person_erased_then_reset,
+        audit_actions=(AuditAction.ERASE,),
+    ),
+    Row(
+        "person-withdraw-consent",
+        "POST",
+        lambda w: person_url(w, f"consents/{a_consent(w).pk}/withdraw/"),
+        CASE_STAFF_WRITE,
+        effect=consent_withdrawn_then_reset,
+        audit_actions=(AuditAction.UPDATE,),
+    ),
+    Row(
+        "person-duplicate-merge",
+        "POST",
+        lambda w: duplicate_url(w, "merge"),
+        CASE_STAFF_WRITE,
+        effect=merged_then_reset,
+        audit_actions=(AuditAction.UPDATE, AuditAction.UPDATE),
+    ),
+    Row(
+        "person-duplicate-not-same",
+        "POST",
+        lambda w: duplicate_url(w, "not-same"),
+        CASE_STAFF_WRITE,
+        effect=not_same_then_reset,
+        audit_actions=(AuditAction.UPDATE,),
+    ),
+    Row(
+        "person-duplicate-undo",
+        "POST",
+        lambda w: duplicate_url(w, "undo"),
+        # Nothing is merged here: the case staff get a conflict, everyone else finds nothing.
+        expect(anonymous=401, a=404, site_manager=409, caseworker=409, other_organisation=404, outsider=404),
     ),
 ]
 
