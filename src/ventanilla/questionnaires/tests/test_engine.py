@@ -297,6 +297,13 @@ def test_a_repeat_with_its_own_relevant(form):
     assert stored[1]["member_name"] == "C"
 
 
+def test_a_repeat_whose_relevant_is_false_offers_no_new_entry(form):
+    members = [{"member_name": "nobody"}, {"member_name": "C"}]
+    state = evaluate(form, with_base(member=members))
+    can_add = {r.key: r.can_add for r in state.repeats}
+    assert can_add == {"member": True, "member[1].visit": False, "member[2].visit": True}
+
+
 def test_required_inside_a_repeat_names_the_entry(form):
     errors = evaluate(form, with_base(member=[{"member_name": "A"}, {}])).errors
     assert errors == {"member[2].member_name": "This question needs an answer."}

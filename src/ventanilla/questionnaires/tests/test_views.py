@@ -18,7 +18,14 @@ from django.utils import translation
 
 from ventanilla.questionnaires import services
 from ventanilla.questionnaires.models import FormVersion, Questionnaire
-from ventanilla.questionnaires.tests.xlsforms import q, settings_sheet, tiny_form, walk_form, xlsx
+from ventanilla.questionnaires.tests.xlsforms import (
+    features_form,
+    q,
+    settings_sheet,
+    tiny_form,
+    walk_form,
+    xlsx,
+)
 
 
 def url(name: str, language: str = "en", **kwargs: Any) -> str:
@@ -341,6 +348,34 @@ def test_the_htmx_refresh_returns_only_the_page_with_the_new_question(world, cli
     assert 'name="pet_name"' in text
     assert walker.answers == {"has_pet": "yes"}
     assert "Name the pet" not in text  # no errors while typing
+
+
+def test_nested_repeats_are_added_and_removed_inside_their_entry(world, client_for):
+    version = upload(world, features_form())
+    walker = Walker(client_for(world.user("a", "caseworker")), url("try", pk=version.questionnaire.pk))
+    walker.post("next", name="Ana", age="30")
+    walker.post("next", country="mx")
+    assert walker.page == 2
+    walker.post("add:member")
+    walker.post("add:member[1].visit", **{"member[1].member_name": "A"})
+    walker.post(
+        "add:member[1].visit", **{"member[1].member_name": "A", "member[1].visit[1].visit_place": "x"}
+    )
+    assert walker.answers["member"] == [{"member_name": "A", "visit": [{"visit_place": "x"}, {}]}]
+    walker.post(
+        "remove:member[1].visit[1]",
+        **{
+            "member[1].member_name": "A",
+            "member[1].visit[1].visit_place": "x",
+            "member[1].visit[2].visit_place": "y",
+        },
+    )
+    assert walker.answers["member"] == [{"member_name": "A", "visit": [{"visit_place": "y"}]}]
+    assert 'value="add:member[1].visit"' in walker.text
+    # a member called "nobody" has no visits: the repeat's own relevant hides its Add button
+    walker.post("refresh", **{"member[1].member_name": "nobody", "member[1].visit[1].visit_place": "y"})
+    assert 'value="add:member[1].visit"' not in walker.text
+    assert 'value="add:member"' in walker.text
 
 
 def test_read_only_answers_cannot_be_changed_by_a_post(world, client_for):
