@@ -58,7 +58,7 @@ def test_skip_logic_clears_answers_that_are_hidden(form):
     assert "has_job" not in answers
     assert "job" not in answers
     assert answers["is_adult"] == "no"
-    assert state.field("job").relevant is False  # type: ignore[union-attr]
+    assert state.field("job").relevant is False
     # and an adult keeps them
     assert evaluate(form, with_base(has_job="yes", job="cook")).answers()["job"] == "cook"
 
@@ -247,7 +247,7 @@ def test_or_other_shows_the_other_text_only_when_other_is_chosen(form):
 def test_defaults_come_from_initial_answers(form):
     assert engine.initial_answers(form) == {"centre": "Casa Alfa"}
     state = evaluate(form, engine.initial_answers(form))
-    assert state.field("centre").value == "Casa Alfa"  # type: ignore[union-attr]
+    assert state.field("centre").value == "Casa Alfa"
 
 
 def test_defaults_inside_a_repeat_come_with_each_new_entry():
@@ -267,7 +267,7 @@ def test_read_only_is_reported_and_not_a_question_to_check(form):
     centre = state.field("centre")
     assert centre is not None
     assert centre.readonly is True
-    assert state.field("name").readonly is False  # type: ignore[union-attr]
+    assert state.field("name").readonly is False
 
 
 # ------------------------------------------------------------------------------------------- repeats
@@ -284,14 +284,14 @@ def test_nested_repeats_with_position_and_parent_references(form):
     assert [m["member_number"] for m in stored] == ["1", "2"]
     assert [v["visit_label"] for v in stored[0]["visit"]] == ["A-1.1", "A-1.2"]
     assert [v["visit_label"] for v in stored[1]["visit"]] == ["B-2.1"]
-    assert state.field("member[2].visit[1].visit_place").value == "r"  # type: ignore[union-attr]
+    assert state.field("member[2].visit[1].visit_place").value == "r"
 
 
 def test_a_repeat_with_its_own_relevant(form):
     members = [{"member_name": "nobody", "visit": [{"visit_place": "z"}]}, {"member_name": "C"}]
     state = evaluate(form, with_base(member=members))
     assert state.group_relevance["member[1].visit[1]"] is False
-    assert state.field("member[1].visit[1].visit_place").relevant is False  # type: ignore[union-attr]
+    assert state.field("member[1].visit[1].visit_place").relevant is False
     stored = state.answers()["member"]
     assert stored[0]["visit"] == [{}]  # the entry stays, its answers are cleared
     assert stored[1]["member_name"] == "C"

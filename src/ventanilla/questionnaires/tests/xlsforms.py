@@ -21,12 +21,12 @@ Sheet = Sequence[Sequence[Any]] | Sequence[Mapping[str, Any]]
 def rows_of(sheet: Sheet) -> list[list[Any]]:
     """A sheet as spreadsheet rows, header first."""
     if not sheet or not isinstance(sheet[0], Mapping):
-        return [list(row) for row in sheet]  # type: ignore[arg-type]
+        return [list(row) for row in sheet]
     header: list[str] = []
     for row in sheet:
         assert isinstance(row, Mapping)
         header.extend(column for column in row if column not in header)
-    return [header] + [[row.get(column, "") for column in header] for row in sheet]  # type: ignore[union-attr]
+    return [header] + [[row.get(column, "") for column in header] for row in sheet]
 
 
 def xlsx(
