@@ -65,6 +65,7 @@ class RepeatState:
     key: str  # `leg` or `leg[1].stop`
     count: int
     relevant: bool = True
+    can_add: bool = True  # the repeat's own `relevant` holds for a new entry
 
 
 @dataclass
@@ -347,7 +348,9 @@ def _walk(
         elements = element.findall(child.name)
         if child.kind == "repeat":
             key = f"{prefix}{child.name}"
-            repeats.append(RepeatState(child, key, len(elements), parent_relevant))
+            repeats.append(
+                RepeatState(child, key, len(elements), parent_relevant, _may_add(child, element, context))
+            )
             for index, item in enumerate(elements, start=1):
                 relevant = parent_relevant and context.boolean(child.relevant, item, True)
                 item_prefix = f"{key}[{index}]."
@@ -389,6 +392,17 @@ def _walk(
             changed = True
         fields.append(state)
     return changed
+
+
+def _may_add(repeat: Node, parent: ET.Element, context: _Context) -> bool:
+    """Whether an entry added now would be shown: its `relevant` is tried on a blank entry at the end."""
+    if not repeat.relevant:
+        return True
+    probe = ET.SubElement(parent, repeat.name)
+    try:
+        return context.boolean(repeat.relevant, probe, True)
+    finally:
+        parent.remove(probe)
 
 
 def _check(state: FieldState, context: _Context) -> str:

@@ -202,7 +202,7 @@ def page_is_relevant(state: engine.FormState, page: Node) -> bool:
     return any(
         f.relevant and _on_page(f.node, page) and f.node.kind not in {"calculate", "hidden"}
         for f in state.fields
-    ) or any(r.relevant and _on_page(r.node, page) for r in state.repeats)
+    ) or any(r.relevant and r.can_add and _on_page(r.node, page) for r in state.repeats)
 
 
 def build_page(state: engine.FormState, all_pages: list[Node], index: int, *, show_errors: bool) -> Page:
@@ -221,7 +221,12 @@ def build_page(state: engine.FormState, all_pages: list[Node], index: int, *, sh
                 repeat_state = repeats.get(key)
                 if repeat_state is None or not repeat_state.relevant:
                     continue
-                item = Item(kind="repeat", key=key, label=schema.text(child.labels, language), can_add=True)
+                item = Item(
+                    kind="repeat",
+                    key=key,
+                    label=schema.text(child.labels, language),
+                    can_add=repeat_state.can_add,
+                )
                 for number in range(1, repeat_state.count + 1):
                     entry_key = f"{key}[{number}]"
                     if not state.group_relevance.get(entry_key, True):

@@ -79,10 +79,12 @@ class Node:
 
     @property
     def is_note(self) -> bool:
+        """A note is a read-only input with no value; a read-only question with a default shows it."""
         return (
             self.kind == "input"
             and self.readonly is not None
             and self.calculate is None
+            and not self.default
             and bool(re.fullmatch(r"\s*true\(\)\s*", self.readonly))
         )
 

@@ -114,7 +114,7 @@ def _convert_cached(content: bytes, is_workbook: bool) -> ConvertedForm:
         schema = parse_xform(result.xform)
     except SchemaError as error:
         raise XLSFormError([CellError(str(error))]) from error
-    errors = check_expressions(schema, sheets)
+    errors = check_names(schema, sheets) + check_expressions(schema, sheets)
     if errors:
         raise XLSFormError(errors)
     return ConvertedForm(schema=schema, xform=result.xform, warnings=list(warnings))
@@ -144,6 +144,14 @@ _ROW = re.compile(r"\[row\s*:\s*(\d+)\]")
 _SHEET = re.compile(r"'(survey|choices|settings|entities)' sheet", re.IGNORECASE)
 _COLUMN = re.compile(r"the '([^']+)' (?:value|column)", re.IGNORECASE)
 _QUOTED = re.compile(r"'([^']{1,200})'")
+# pyxform messages about a row's type that name no column: the list of a select, an unknown or
+# unmatched type, a row without a name.
+_TYPE_PROBLEM = re.compile(
+    r"List name not in choices sheet|Unknown question type|Unmatched 'begin_|No matching"
+)
+_NAME_PROBLEM = re.compile(r"with no name", re.IGNORECASE)
+_NO_CHOICES_SHEET = re.compile(r"There should be a choices sheet", re.IGNORECASE)
+_SELECT_TYPE = re.compile(r"^\s*select_(one|multiple)\s+\S", re.IGNORECASE)
 
 
 def _locate(message: str, sheets: dict[str, _Sheet]) -> CellError:
@@ -156,12 +164,22 @@ def _locate(message: str, sheets: dict[str, _Sheet]) -> CellError:
     if row_match:
         sheet = sheets.get(sheet_name or "survey")
         column = column_match.group(1) if column_match else ""
+        if not column and _TYPE_PROBLEM.search(message):
+            column = "type"
+        elif not column and _NAME_PROBLEM.search(message):
+            column = "name"
         return CellError(
             clean,
             sheet=sheet.name if sheet else sheet_name or "survey",
             row=int(row_match.group(1)),
             column=column,
         )
+    if _NO_CHOICES_SHEET.search(message):
+        survey = sheets["survey"]
+        type_column = survey.column_index(("type",))
+        for offset, row in enumerate(survey.rows):
+            if type_column is not None and type_column < len(row) and _SELECT_TYPE.match(row[type_column]):
+                return CellError(clean, sheet=survey.name, row=offset + 2, column=survey.headers[type_column])
     for token in _QUOTED.findall(message):
         for sheet in sheets.values():
             for offset, row in enumerate(sheet.rows):
@@ -170,6 +188,55 @@ def _locate(message: str, sheets: dict[str, _Sheet]) -> CellError:
                         header = sheet.headers[index] if index < len(sheet.headers) else ""
                         return CellError(clean, sheet=sheet.name, row=offset + 2, column=header)
     return CellError(clean, sheet=sheets[sheet_name].name if sheet_name in sheets else "")
+
+
+def check_names(schema: FormSchema, sheets: dict[str, _Sheet]) -> list[CellError]:
+    """Refuse a name used twice where answers are keyed by name.
+
+    ODK lets two groups hold questions of the same name; our answers flatten groups (a repeat entry
+    is its own dictionary), so the second question would silently overwrite the first one's answer.
+    """
+    survey = sheets["survey"]
+    name_column = survey.column_index(("name",))
+    rows_of: dict[str, list[int]] = {}
+    if name_column is not None:
+        for offset, row in enumerate(survey.rows):
+            if name_column < len(row) and row[name_column].strip():
+                rows_of.setdefault(row[name_column].strip(), []).append(offset + 2)
+    errors: list[CellError] = []
+    seen_anywhere: dict[str, int] = {}
+
+    def visit(scope: Node) -> None:
+        names: set[str] = set()
+
+        def walk(node: Node) -> None:
+            for child in node.children:
+                occurrence = seen_anywhere.get(child.name, 0)
+                seen_anywhere[child.name] = occurrence + 1
+                if child.name in names:
+                    rows = rows_of.get(child.name, [])
+                    errors.append(
+                        CellError(
+                            _(
+                                "The name “%(name)s” is used twice: answers are kept by name, "
+                                "so each question, group and repeat needs its own."
+                            )
+                            % {"name": child.name},
+                            sheet=survey.name,
+                            row=rows[occurrence] if occurrence < len(rows) else None,
+                            column=survey.headers[name_column] if name_column is not None else "name",
+                        )
+                    )
+                names.add(child.name)
+                if child.kind == "repeat":
+                    visit(child)
+                elif child.kind == "group":
+                    walk(child)
+
+        walk(scope)
+
+    visit(schema.root)
+    return errors
 
 
 def check_expressions(schema: FormSchema, sheets: dict[str, _Sheet]) -> list[CellError]:
