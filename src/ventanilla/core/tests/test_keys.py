@@ -48,6 +48,16 @@ def test_encrypted_columns_lists_every_encrypted_field():
         "accounts.User.email",
         "accounts.User.phone",
         "accounts.User.totp_secret",
+        "questionnaires.Submission.answers_json",
+        "registration.Person.given_name",
+        "registration.Person.family_name",
+        "registration.Person.other_names",
+        "registration.Person.date_of_birth",
+        "registration.Person.phone",
+        "registration.Person.documents",
+        "registration.AnswerCorrection.reason",
+        "registration.ExportJob.reason",
+        "registration.DeviceCredential.ha1",
     ]
 
 
@@ -67,7 +77,7 @@ def test_rotate_keys_re_encrypts_every_value_under_the_new_key(five_users):
     with override_settings(FIELD_ENCRYPTION_KEYS=[NEW_KEY, old_key]):
         call_command("rotate_keys", batch_size=2, verbosity=0, stdout=out)
     # then every token changed and the new key alone reads every value (batches covered all rows)
-    assert out.getvalue() == "Re-encrypted 15 values in 4 columns.\n"
+    assert out.getvalue() == "Re-encrypted 15 values in 14 columns.\n"
     after = raw_tokens()
     assert sorted(after) == sorted(before)
     with override_settings(FIELD_ENCRYPTION_KEYS=[NEW_KEY]):
@@ -98,7 +108,7 @@ def test_rotate_keys_writes_an_audit_entry(five_users):
     # then
     entry = AuditEntry.objects.filter(action=AuditAction.KEY_ROTATION).get()
     assert entry.actor_id is None
-    assert entry.detail == {"values": 15, "columns": 4}
+    assert entry.detail == {"values": 15, "columns": 14}
 
 
 @pytest.mark.django_db
@@ -150,4 +160,4 @@ def test_rotate_column_skips_blank_values():
 def test_rotate_keys_on_an_empty_database():
     out = StringIO()
     call_command("rotate_keys", verbosity=0, stdout=out)
-    assert out.getvalue() == "Re-encrypted 0 values in 4 columns.\n"
+    assert out.getvalue() == "Re-encrypted 0 values in 14 columns.\n"

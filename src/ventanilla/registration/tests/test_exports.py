@@ -215,7 +215,7 @@ def test_deidentified_export_has_no_names_phones_or_exact_dates(world, people):
     header = registrations[0]
     # the analyst is organisation-wide: both of A's sites and the anonymous record, not B
     assert len(registrations[2:]) == 4
-    assert {row[header.index("age_band")] for row in registrations[2:]} == {"12-17", "25-59", ""}
+    assert {row[header.index("age_band")] for row in registrations[2:]} == {"12-17", "18-59", ""}
     assert {row[header.index("site")] for row in registrations[2:]} == {s.name for s in world.a.sites}
     legs = csv_rows(zipfile.ZipFile(io.BytesIO(zipped.content)).read("journey_legs.csv"))
     assert legs[2][legs[0].index("month_arrived")] == "2026-10"

@@ -81,7 +81,7 @@ def test_the_task_erases_only_people_past_their_organisations_retention(world, f
     # the de-identified registration stays
     kept = Registration.objects.get(pk=old_a.registration.pk)
     assert kept.deidentified_at is not None
-    assert kept.age_band == "25-59"
+    assert kept.age_band == "18-59"
     erased = AuditEntry.objects.filter(action=AuditAction.ERASE).values_list("object_id", "detail")
     assert sorted(erased) == sorted(
         [(str(old_a.person.pk), {"reason": "retention"}), (str(old_b.person.pk), {"reason": "retention"})]
