@@ -111,3 +111,15 @@ class RolePolicyForm(forms.Form):
             self.fields[value] = forms.BooleanField(
                 label=label, required=False, initial=value in required_roles
             )
+
+
+class RetentionForm(forms.Form):
+    retention_days = forms.IntegerField(
+        label=_("Keep a registered person's personal data for (days)"),
+        min_value=30,
+        max_value=3650,
+        help_text=_(
+            "Counted from the person's last registration. After it, names, date of birth, phone, "
+            "documents and answers are erased every night; the de-identified record stays."
+        ),
+    )

@@ -10,6 +10,7 @@ from typing import Any
 
 import pyotp
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.db.models import QuerySet
 from django.utils import timezone
@@ -261,6 +262,29 @@ def set_role_policy(
         detail={"role": role, "requires_two_factor": requires_two_factor},
     )
     return policy
+
+
+MIN_RETENTION_DAYS = 30
+MAX_RETENTION_DAYS = 3650
+
+
+def set_retention(*, organisation: Organisation, days: int, by: User) -> Organisation:
+    """How long the organisation keeps a registered person's data after their last registration."""
+    _require(by, Permission.MANAGE_ORGANISATION, organisation)
+    if not MIN_RETENTION_DAYS <= days <= MAX_RETENTION_DAYS:
+        raise ValidationError(
+            {
+                "retention_days": _("Choose between %(low)s and %(high)s days.")
+                % {"low": MIN_RETENTION_DAYS, "high": MAX_RETENTION_DAYS}
+            }
+        )
+    if organisation.retention_days != days:
+        organisation.retention_days = days
+        organisation.save(update_fields=["retention_days"])
+        audit.record(
+            AuditAction.UPDATE, by=by, obj=organisation, fields=["retention_days"], detail={"days": days}
+        )
+    return organisation
 
 
 def two_factor_required(user: User) -> bool:

@@ -23,5 +23,8 @@ urlpatterns = [
     ),
     path("accounts/password/", views.password_change, name="password_change"),
     path("organisations/<int:organisation_pk>/policies/", views.role_policies, name="role_policies"),
+    path(
+        "organisations/<int:organisation_pk>/data-protection/", views.data_protection, name="data_protection"
+    ),
     path("memberships/<int:pk>/edit/", views.membership_edit, name="membership_edit"),
 ]

@@ -21,6 +21,7 @@ from ventanilla.accounts.forms import (
     GrantMembershipForm,
     LoginForm,
     MembershipForm,
+    RetentionForm,
     RolePolicyForm,
     SiteForm,
     StaffMemberForm,
@@ -202,6 +203,7 @@ def organisation_detail(request: HttpRequest, pk: int) -> HttpResponse:
         "members": members,
         "can_manage_members": can_manage_members,
         "can_manage_sites": organisation.pk in scope.organisations(Permission.MANAGE_SITES),
+        "can_manage_organisation": organisation.pk in scope.organisations(Permission.MANAGE_ORGANISATION),
     }
     return render(request, "accounts/organisation_detail.html", context)
 
@@ -336,3 +338,28 @@ def role_policies(request: HttpRequest, organisation_pk: int) -> HttpResponse:
         messages.success(request, _("The policies were saved."))
         return redirect("accounts:organisation_detail", pk=organisation.pk)
     return render(request, "accounts/role_policies.html", {"form": form, "organisation": organisation})
+
+
+@login_required
+def data_protection(request: HttpRequest, organisation_pk: int) -> HttpResponse:
+    """The organisation's retention period for registered people's personal data."""
+    organisation = _managed_organisation(request, organisation_pk, Permission.MANAGE_ORGANISATION)
+    form = RetentionForm(request.POST or None, initial={"retention_days": organisation.retention_days})
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.set_retention(
+                organisation=organisation,
+                days=form.cleaned_data["retention_days"],
+                by=request.user,  # type: ignore[arg-type]
+            )
+        except ValidationError as error:
+            form.add_error("retention_days", error.message_dict.get("retention_days", [str(error)])[0])
+        else:
+            messages.success(request, _("The retention period was saved."))
+            return redirect("accounts:organisation_detail", pk=organisation.pk)
+    return render(
+        request,
+        "accounts/data_protection.html",
+        {"form": form, "organisation": organisation},
+        status=422 if form.errors else 200,
+    )

@@ -413,4 +413,5 @@ class ExportJob(ScopedModel):
         return self.status in {ExportStatus.DONE, ExportStatus.FAILED, ExportStatus.EXPIRED}
 
 
-from ventanilla.registration.models_openrosa import DeviceCredential  # noqa: E402, F401  (registered with this app)
+# Device credentials live in their own module; importing them here registers them with this app.
+from ventanilla.registration.models_openrosa import DeviceCredential  # noqa: E402, F401, I001

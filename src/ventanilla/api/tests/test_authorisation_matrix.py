@@ -44,9 +44,9 @@ from ventanilla.directory.models import (
 from ventanilla.directory.tests.factories import PointFactory, ProviderFactory
 from ventanilla.hub import services as hub_services
 from ventanilla.hub.models import ContentItem, ContentRevision, ContentTranslation, Sensitivity
+from ventanilla.registration.models import ExportJob
 from ventanilla.registration.models_openrosa import DeviceCredential
 from ventanilla.registration.openrosa import credentials as device_credentials
-from ventanilla.registration.models import ExportJob
 from ventanilla.testing.factories import AreaFactory
 from ventanilla.testing.world import World
 
