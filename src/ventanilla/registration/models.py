@@ -414,4 +414,4 @@ class ExportJob(ScopedModel):
 
 
 # Device credentials live in their own module; importing them here registers them with this app.
-from ventanilla.registration.models_openrosa import DeviceCredential  # noqa: E402, F401, I001
+from ventanilla.registration.models_openrosa import DeviceCredential  # noqa: E402, F401
