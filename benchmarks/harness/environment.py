@@ -176,7 +176,9 @@ class Environment:
                 sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(target))
             )
             connection.execute(
-                sql.SQL("CREATE DATABASE {} TEMPLATE {}").format(sql.Identifier(target), sql.Identifier(source))
+                sql.SQL("CREATE DATABASE {} TEMPLATE {}").format(
+                    sql.Identifier(target), sql.Identifier(source)
+                )
             )
 
     def pg_restore(self, template: str) -> None:
@@ -188,11 +190,17 @@ class Environment:
         self.pg_copy_database(self._pg_database, template)
 
     def pg_drop(self, name: str) -> None:
+        """Drop a kept database (never this run's own: it is dropped on exit)."""
         import psycopg
         from psycopg import sql
 
+        if name == self._pg_database:
+            return
+
         with psycopg.connect(self._pg_admin_url, autocommit=True) as connection:
-            connection.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name)))
+            connection.execute(
+                sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name))
+            )
 
     def _drop_pg_database(self) -> None:
         import psycopg

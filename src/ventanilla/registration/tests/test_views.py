@@ -80,7 +80,10 @@ def test_walking_the_pages_without_javascript(world, form, client_for):
     carried = json.loads(response.context["answers_json"])
     assert carried["consent_registration"] == "yes"
     # Next without the required name: stays on the page with the error.
-    again = client.post(url, {"_answers": response.context["answers_json"], "_page": "1", "_action": "next", "_language": "en"})
+    again = client.post(
+        url,
+        {"_answers": response.context["answers_json"], "_page": "1", "_action": "next", "_language": "en"},
+    )
     assert again.status_code == 422
     assert again.context["page"].index == 1
     assert again.context["page"].errors >= 1
@@ -97,7 +100,9 @@ def test_arabic_form_is_right_to_left(world, form, client_for):
 
 def test_no_consent_stores_nothing_and_says_so(world, form, client_for):
     client = client_for(world.a.users["caseworker"])
-    response = finish(client, form, {"consent_registration": "no", "consent_statistics": "no"}, site=world.a.sites[0])
+    response = finish(
+        client, form, {"consent_registration": "no", "consent_statistics": "no"}, site=world.a.sites[0]
+    )
     assert response.status_code == 200
     assert "nothing was stored" in response.content.decode()
     assert not Person.objects.exists()
@@ -116,14 +121,24 @@ def test_people_list_search_by_arabic_spelling_and_scoping(world, form, client_f
     client = client_for(org.users["caseworker"])
     found = client.get(reverse("registration:person_list"), {"q": "محمد"})
     assert [p.given_name for p in found.context["rows"]] == ["Mohamed"]
-    other_site = client_for(world.b.users["caseworker"]).get(reverse("registration:person_list"), {"q": "Mohamed"})
+    other_site = client_for(world.b.users["caseworker"]).get(
+        reverse("registration:person_list"), {"q": "Mohamed"}
+    )
     assert list(other_site.context["rows"]) == []
-    assert client_for(org.users["partner_focal_point"]).get(reverse("registration:person_list")).status_code == 403
+    assert (
+        client_for(org.users["partner_focal_point"]).get(reverse("registration:person_list")).status_code
+        == 403
+    )
 
 
 def test_record_of_another_organisation_is_not_found(world, form, client_for):
     outcome = services.register(
-        form, answers(), organisation=world.a.organisation, site=world.a.sites[0], by=world.a.users["caseworker"], today=TODAY
+        form,
+        answers(),
+        organisation=world.a.organisation,
+        site=world.a.sites[0],
+        by=world.a.users["caseworker"],
+        today=TODAY,
     )
     url = reverse("registration:person_detail", args=[outcome.person.reference])
     assert client_for(world.b.users["site_manager"]).get(url).status_code == 404
@@ -132,7 +147,12 @@ def test_record_of_another_organisation_is_not_found(world, form, client_for):
 
 def test_withdraw_consent_from_the_record(world, form, client_for):
     outcome = services.register(
-        form, answers(), organisation=world.a.organisation, site=world.a.sites[0], by=world.a.users["caseworker"], today=TODAY
+        form,
+        answers(),
+        organisation=world.a.organisation,
+        site=world.a.sites[0],
+        by=world.a.users["caseworker"],
+        today=TODAY,
     )
     consent = Consent.objects.get(person=outcome.person, purpose="follow_up")
     client = client_for(world.a.users["caseworker"])
@@ -149,9 +169,16 @@ def test_withdraw_consent_from_the_record(world, form, client_for):
 
 def test_receipt_in_the_persons_language(world, form, client_for):
     outcome = services.register(
-        form, answers(receipt_language="ar"), organisation=world.a.organisation, site=world.a.sites[0], by=world.a.users["caseworker"], today=TODAY
+        form,
+        answers(receipt_language="ar"),
+        organisation=world.a.organisation,
+        site=world.a.sites[0],
+        by=world.a.users["caseworker"],
+        today=TODAY,
     )
-    response = client_for(world.a.users["caseworker"]).get(reverse("registration:receipt", args=[outcome.person.reference]))
+    response = client_for(world.a.users["caseworker"]).get(
+        reverse("registration:receipt", args=[outcome.person.reference])
+    )
     content = response.content.decode()
     assert 'lang="ar" dir="rtl"' in content
     assert outcome.person.reference in response.context["receipt"].sms
@@ -159,7 +186,12 @@ def test_receipt_in_the_persons_language(world, form, client_for):
 
 def test_erase_needs_the_reference_typed(world, form, client_for):
     outcome = services.register(
-        form, answers(), organisation=world.a.organisation, site=world.a.sites[0], by=world.a.users["caseworker"], today=TODAY
+        form,
+        answers(),
+        organisation=world.a.organisation,
+        site=world.a.sites[0],
+        by=world.a.users["caseworker"],
+        today=TODAY,
     )
     client = client_for(world.a.users["caseworker"])
     url = reverse("registration:erase", args=[outcome.person.reference])
@@ -171,14 +203,25 @@ def test_erase_needs_the_reference_typed(world, form, client_for):
 
 def test_merge_from_the_record(world, form, client_for):
     org = world.a
-    kwargs = {"organisation": org.organisation, "site": org.sites[0], "by": org.users["caseworker"], "today": TODAY}
-    services.register(form, answers(given_name="Fatima", family_name="Hassan", age_estimate="25", child_care=None), **kwargs)
-    second = services.register(form, answers(given_name="فاطمة", family_name="حسن", age_estimate="25", child_care=None), **kwargs)
+    kwargs = {
+        "organisation": org.organisation,
+        "site": org.sites[0],
+        "by": org.users["caseworker"],
+        "today": TODAY,
+    }
+    services.register(
+        form, answers(given_name="Fatima", family_name="Hassan", age_estimate="25", child_care=None), **kwargs
+    )
+    second = services.register(
+        form, answers(given_name="فاطمة", family_name="حسن", age_estimate="25", child_care=None), **kwargs
+    )
     candidate = second.duplicates[0]
     client = client_for(org.users["caseworker"])
     page = client.get(reverse("registration:person_detail", args=[second.person.reference]))
     assert "Possible duplicates" in page.content.decode()
-    response = client.post(reverse("registration:decide_duplicate", args=[second.person.reference, candidate.pk, "merge"]))
+    response = client.post(
+        reverse("registration:decide_duplicate", args=[second.person.reference, candidate.pk, "merge"])
+    )
     assert response.status_code == 302
     second.person.refresh_from_db()
     assert second.person.merged_into_id == candidate.candidate_id
@@ -186,15 +229,24 @@ def test_merge_from_the_record(world, form, client_for):
 
 def test_correct_answers_needs_a_reason(world, form, client_for):
     outcome = services.register(
-        form, answers(), organisation=world.a.organisation, site=world.a.sites[0], by=world.a.users["caseworker"], today=TODAY
+        form,
+        answers(),
+        organisation=world.a.organisation,
+        site=world.a.sites[0],
+        by=world.a.users["caseworker"],
+        today=TODAY,
     )
     client = client_for(world.a.users["caseworker"])
     url = reverse("registration:correct", args=[outcome.person.reference, outcome.registration.pk])
     page = client.get(url)
     last = page.context["page"].count - 1
     corrected = {**outcome.registration.submission.answers, "given_name": "Ana María"}
-    refused = client.post(url, {"_answers": json.dumps(corrected), "_page": str(last), "_action": "finish", "_reason": ""})
+    refused = client.post(
+        url, {"_answers": json.dumps(corrected), "_page": str(last), "_action": "finish", "_reason": ""}
+    )
     assert refused.status_code == 422
-    done = client.post(url, {"_answers": json.dumps(corrected), "_page": str(last), "_action": "finish", "_reason": "typo"})
+    done = client.post(
+        url, {"_answers": json.dumps(corrected), "_page": str(last), "_action": "finish", "_reason": "typo"}
+    )
     assert done.status_code == 302
     assert Person.objects.get().given_name == "Ana María"
