@@ -19,6 +19,7 @@ import itertools
 import random
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import cast
 
 # --- Names, most frequent first ------------------------------------------------------------------------
 
@@ -616,7 +617,7 @@ class SyntheticPerson:
 
 
 def _arabic(entry: object, chooser: random.Random, script: bool) -> str:
-    arabic, latin = entry  # type: ignore[misc]
+    arabic, latin = cast(tuple[str, tuple[str, ...]], entry)
     return str(arabic) if script else str(chooser.choice(latin))
 
 
@@ -647,7 +648,7 @@ def person(chooser: random.Random, *, phone_share: float = 0.35) -> SyntheticPer
             parts.append(_arabic(PICK["arabic_family"].pick(chooser), chooser, script))
         family = " ".join(parts)
         nationality = str(PICK["arabic_nationality"].pick(chooser))
-    low, high = AGES.pick(chooser)  # type: ignore[misc]
+    low, high = cast(tuple[int, int], AGES.pick(chooser))
     age = chooser.randint(low, high)
     birth_year = min(max(THIS_YEAR - age - (chooser.random() < 0.5), 1950), 2024)
     date_of_birth = None

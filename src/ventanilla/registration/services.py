@@ -291,7 +291,7 @@ def candidate_ids(person: Person) -> list[int]:
     )
     if not ranked:
         return found
-    allowed = set(live.filter(pk__in=ranked).values_list("pk", flat=True))
+    allowed = set(live.filter(pk__in=ranked).order_by().values_list("pk", flat=True))  # no sort
     seen = set(found)
     for pk in ranked:
         if pk in allowed and pk not in seen:
