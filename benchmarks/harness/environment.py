@@ -136,6 +136,72 @@ class Environment:
         self._pg_database = name
         return urlunsplit(parts._replace(path=f"/{name}"))
 
+    # PostgreSQL databases kept between runs (BENCH_KEEP_DB): generate once, copy for every run
+
+    @property
+    def on_postgresql(self) -> bool:
+        return bool(self._pg_database)
+
+    def pg_database_url(self, name: str) -> str:
+        """The URL of another database on the same PostgreSQL server (a kept template, for example)."""
+        return urlunsplit(urlsplit(self._pg_admin_url)._replace(path=f"/{name}"))
+
+    def pg_template_name(self, label: str) -> str:
+        """A stable database name for a kept copy: `<db>_bench_<label>` (63 characters at most)."""
+        base = self._pg_database.split("_bench_", 1)[0]
+        return f"{base}_bench_{re.sub(r'[^a-z0-9_]', '_', label.lower())}"[:63]
+
+    def pg_databases(self, prefix: str) -> list[str]:
+        import psycopg
+
+        with psycopg.connect(self._pg_admin_url, autocommit=True) as connection:
+            rows = connection.execute(
+                "SELECT datname FROM pg_database WHERE datname LIKE %s ORDER BY datname",
+                [prefix.replace("_", r"\_") + "%"],
+            ).fetchall()
+        return [row[0] for row in rows]
+
+    def pg_copy_database(self, source: str, target: str) -> None:
+        """`CREATE DATABASE target TEMPLATE source`, replacing `target`. Nobody may be connected to
+        `source`: Django's connections in this process are closed first."""
+        import psycopg
+        from psycopg import sql
+
+        if "django" in sys.modules:
+            from django.db import connections
+
+            connections.close_all()
+        with psycopg.connect(self._pg_admin_url, autocommit=True) as connection:
+            connection.execute(
+                sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(target))
+            )
+            connection.execute(
+                sql.SQL("CREATE DATABASE {} TEMPLATE {}").format(
+                    sql.Identifier(target), sql.Identifier(source)
+                )
+            )
+
+    def pg_restore(self, template: str) -> None:
+        """Replace this run's database with a copy of the kept `template` (dropped at the end as usual)."""
+        self.pg_copy_database(template, self._pg_database)
+
+    def pg_keep_as(self, template: str) -> None:
+        """Copy this run's database to `template`, which outlives the run."""
+        self.pg_copy_database(self._pg_database, template)
+
+    def pg_drop(self, name: str) -> None:
+        """Drop a kept database (never this run's own: it is dropped on exit)."""
+        import psycopg
+        from psycopg import sql
+
+        if name == self._pg_database:
+            return
+
+        with psycopg.connect(self._pg_admin_url, autocommit=True) as connection:
+            connection.execute(
+                sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name))
+            )
+
     def _drop_pg_database(self) -> None:
         import psycopg
         from psycopg import sql

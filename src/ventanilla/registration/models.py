@@ -124,10 +124,13 @@ class MatchKey(models.Model):
     """Keyed hashes of coarse name and birth-year tokens: find likely duplicates without clear names."""
 
     person = models.ForeignKey(Person, on_delete=models.CASCADE, related_name="match_keys")
-    key = models.CharField(max_length=24, db_index=True)
+    key = models.CharField(max_length=24)
 
     class Meta:
         constraints = [models.UniqueConstraint(fields=["person", "key"], name="match_key_unique")]
+        # Duplicate search reads (key → person) from this index alone, without the table; it also
+        # replaces the single-column key index (and PostgreSQL's LIKE index, which no query used).
+        indexes = [models.Index(fields=["key", "person"], name="match_key_key_person")]
 
     def __str__(self) -> str:
         return self.key

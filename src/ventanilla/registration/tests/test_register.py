@@ -243,3 +243,22 @@ def test_partner_cannot_register(world, form):
             by=world.a.users["caseworker"],
             today=TODAY,
         )
+
+
+def test_candidates_sharing_the_most_keys_come_first_when_a_block_is_over_the_limit(world, form, monkeypatch):
+    """A common surname makes blocks larger than the limit: the same name and age must not be cut."""
+    from ventanilla.registration import matching
+
+    adult = {"child_care": None, "sex": "male", "nationality": "HN"}
+    earlier = register(
+        world, form, answers(given_name="José", family_name="Hernández", age_estimate="30", **adult)
+    )
+    for given in ("Carlos", "Luis", "Pedro"):  # later registrations sharing only the surname and year
+        register(world, form, answers(given_name=given, family_name="Hernández", age_estimate="30", **adult))
+    monkeypatch.setattr(matching, "MAX_CANDIDATES", 2)
+    again = register(
+        world, form, answers(given_name="Jose", family_name="Hernandez", age_estimate="31", **adult)
+    )
+    ids = services.candidate_ids(again.person)
+    assert len(ids) == 2
+    assert ids[0] == earlier.person.pk
