@@ -22,7 +22,7 @@ from rapidfuzz import fuzz
 from ventanilla.core import crypto
 
 KEY_LENGTH = 24
-MAX_CANDIDATES = 400
+MAX_CANDIDATES = 100
 THRESHOLD = 75
 
 _NOT_LETTER = re.compile(r"[^a-z ]+")
