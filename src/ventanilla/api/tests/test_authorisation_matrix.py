@@ -2118,6 +2118,58 @@ def test_every_role_of_another_organisation_gets_404_for_organisation_a_objects(
     assert state() == before
 
 
+def person_urls(world: World, reference: str) -> list[tuple[str, str]]:
+    """Every page about one of A's people, with `reference` in place of the person's own."""
+    person = a_person(world)
+    registration = person.registrations.get().pk
+    pair = duplicate_pair(world)
+    base = f"/en/staff/people/{reference}"
+    return [
+        ("GET", f"{base}/"),
+        ("GET", f"{base}/receipt/"),
+        ("GET", f"{base}/erase/"),
+        ("POST", f"{base}/erase/"),
+        ("GET", f"{base}/registrations/{registration}/correct/"),
+        ("POST", f"{base}/registrations/{registration}/correct/"),
+        ("POST", f"{base}/consents/{a_consent(world).pk}/withdraw/"),
+        ("POST", f"{base}/flags/{a_flag(world).pk}/dismiss/"),
+        ("POST", f"{base}/duplicates/{pair.pk}/merge/"),
+    ]
+
+
+@pytest.mark.parametrize("role", ["site_manager", "caseworker"])
+def test_personal_data_roles_of_another_organisation_get_404_for_organisation_a_people(
+    world, client_for, role
+):
+    # given B's staff who read and write personal data in B, and every page about a person of A
+    client = client_for(world.user("b", role))
+    urls = person_urls(world, a_person(world).reference)
+    before = state()
+    # when they reach for each (the writes with what would be accepted from A's own caseworker)
+    data = {"confirm": a_person(world).reference, "reason": "x", "_reason": "x"}
+    actual = {f"{method} {url}": send(client, method, url, data).status_code for method, url in urls}
+    # then the person is simply not there, and nothing changed
+    assert actual == {f"{method} {url}": 404 for method, url in urls}
+    assert state() == before
+
+
+@pytest.mark.parametrize("principal", ["other_organisation", "partner_focal_point", "outsider"])
+def test_who_may_not_read_people_is_refused_before_the_person_is_looked_for(world, client_for, principal):
+    # given someone without view_personal_data, a real reference of A and one that exists nowhere
+    client = client_for(user_of(world, principal))
+    real = person_urls(world, a_person(world).reference)
+    made_up = person_urls(world, "VT-0000-0000")
+    before = state()
+    # when they ask for the pages of each
+    answers_for = {
+        name: [send(client, method, url).status_code for method, url in urls]
+        for name, urls in {"real": real, "made_up": made_up}.items()
+    }
+    # then both are refused alike, so the refusal says nothing about who is registered
+    assert answers_for == {"real": [403] * len(real), "made_up": [403] * len(made_up)}
+    assert state() == before
+
+
 # --- The Django admin: staff only, and no world user is staff ----------------------------------------
 
 
