@@ -5,7 +5,8 @@ most powerful user who is *not* in A) and the outsider (signed in, no membership
 belong to organisation A, so organisation B must get 404 (never 403) for them.
 
 Outcomes: an HTTP status, `LOGIN` (302 to the sign-in page with `next`), `ADMIN_LOGIN` (302 to the admin
-sign-in page) or "302 <path>" for any other redirect.
+sign-in page) or "302 <path>" for any other redirect. A path may name the row's objects ("{org_a}",
+"{person_a}", see `PLACEHOLDERS`); a `Redirect` pattern stands for an address the write itself makes.
 
 Write rows: every principal tries the write in turn on one world, refused principals first. A refused
 write must leave the accounts tables, the users and the audit log exactly as they were; an allowed
