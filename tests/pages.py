@@ -17,8 +17,12 @@ from ventanilla.accounts.models import Membership
 from ventanilla.directory.tests.factories import PointFactory, ProviderFactory
 from ventanilla.hub import services as hub_services
 from ventanilla.hub.models import ContentItem
+from ventanilla.questionnaires.models import Questionnaire
+from ventanilla.questionnaires.tests.factories import kept_form
 from ventanilla.registration import exports
-from ventanilla.registration.models import ExportJob
+from ventanilla.registration import services as registration_services
+from ventanilla.registration.models import ExportJob, Registration
+from ventanilla.registration.tests.test_register import TODAY, answers
 from ventanilla.testing.factories import AreaFactory
 from ventanilla.testing.world import World
 
@@ -50,6 +54,13 @@ NOT_PAGES |= {
     "content:translation_publish",
     "content:translation_send_back",
     "content:translation_archive",
+}
+# Forms and people: choosing the version in use, and the caseworker's decisions on a record.
+NOT_PAGES |= {
+    "questionnaires:make_current",
+    "registration:withdraw_consent",
+    "registration:dismiss_flag",
+    "registration:decide_duplicate",
 }
 
 
@@ -99,6 +110,7 @@ def _arguments(world: World) -> dict[str, dict[str, Any]]:
         **_api_arguments(world),
         **_staff_arguments(world),
         **_export_arguments(world),
+        **_registration_arguments(world),
     }
 
 
@@ -184,6 +196,39 @@ def _export_arguments(world: World) -> dict[str, dict[str, Any]]:
     return {
         "registration_exports:status": {"pk": job.pk},
         "registration_exports:download": {"pk": job.pk},
+    }
+
+
+def _registration_arguments(world: World) -> dict[str, dict[str, Any]]:
+    """A's own form (made once per world) and a person registered at A's first site with the shipped form."""
+    questionnaire = Questionnaire.objects.filter(owner=world.a.organisation).first()
+    if questionnaire is None:
+        questionnaire = kept_form(world.a.organisation)[0].questionnaire
+    registration = Registration.objects.filter(person__isnull=False, site=world.a.sites[0]).first()
+    if registration is None:
+        registration = registration_services.register(
+            registration_services.shipped_form(),
+            answers(),
+            organisation=world.a.organisation,
+            site=world.a.sites[0],
+            by=world.user("a", "caseworker"),
+            language="en",
+            today=TODAY,
+        ).registration
+    assert registration is not None
+    assert registration.person is not None
+    form = {"pk": questionnaire.pk}
+    version = {**form, "version_pk": questionnaire.current_id}
+    person = {"reference": registration.person.reference}
+    return {
+        "questionnaires:detail": form,
+        "questionnaires:try": form,
+        "questionnaires:xlsx": version,
+        "questionnaires:xform": version,
+        "registration:person_detail": person,
+        "registration:receipt": person,
+        "registration:erase": person,
+        "registration:correct": {**person, "registration_id": registration.pk},
     }
 
 

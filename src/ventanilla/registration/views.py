@@ -275,6 +275,7 @@ def person_detail(request: HttpRequest, reference: str) -> HttpResponse:
 
 @login_required
 def consent_receipt(request: HttpRequest, reference: str) -> HttpResponse:
+    _require(request, Permission.VIEW_PERSONAL_DATA)
     person = _person(request, reference, purpose="consent_receipt")
     registration = (
         person.registrations.order_by("-registered_at").select_related("site", "organisation").first()
