@@ -96,6 +96,7 @@ def _arguments(world: World) -> dict[str, dict[str, Any]]:
         "accounts:membership_grant": {"organisation_pk": organisation.pk},
         "accounts:staff_member_create": {"organisation_pk": organisation.pk},
         "accounts:role_policies": {"organisation_pk": organisation.pk},
+        "accounts:data_protection": {"organisation_pk": organisation.pk},
         "accounts:membership_edit": {"pk": membership.pk},
         "organisation-detail": {"pk": organisation.pk},
         "site-detail": {"pk": site.pk},

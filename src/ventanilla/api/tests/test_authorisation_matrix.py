@@ -46,9 +46,6 @@ from ventanilla.directory.models import (
 from ventanilla.directory.tests.factories import PointFactory, ProviderFactory
 from ventanilla.hub import services as hub_services
 from ventanilla.hub.models import ContentItem, ContentRevision, ContentTranslation, Sensitivity
-from ventanilla.registration.openrosa import credentials as device_credentials
-from ventanilla.registration.models_openrosa import DeviceCredential
-from ventanilla.registration.models import ExportJob
 from ventanilla.questionnaires import renderer
 from ventanilla.questionnaires.models import FormVersion, Questionnaire, Submission
 from ventanilla.questionnaires.tests.factories import kept_form, tiny_xlsform
@@ -58,6 +55,7 @@ from ventanilla.registration.models import (
     Consent,
     DuplicateCandidate,
     DuplicateDecision,
+    ExportJob,
     Flag,
     JourneyLeg,
     MatchKey,
@@ -65,6 +63,8 @@ from ventanilla.registration.models import (
     PersonLink,
     Registration,
 )
+from ventanilla.registration.models_openrosa import DeviceCredential
+from ventanilla.registration.openrosa import credentials as device_credentials
 from ventanilla.registration.tests.test_register import TODAY, answers
 from ventanilla.testing.factories import AreaFactory, UserFactory
 from ventanilla.testing.world import World
@@ -327,6 +327,12 @@ READS = [
     ),
     Row("accounts:password_change", "GET", lambda w: "/en/accounts/password/", everyone(200)),
     Row("accounts:role_policies", "GET", lambda w: f"/en/organisations/{org_a(w)}/policies/", admin_only()),
+    Row(
+        "accounts:data_protection",
+        "GET",
+        lambda w: f"/en/organisations/{org_a(w)}/data-protection/",
+        admin_only(),
+    ),
     Row(
         "accounts:membership_edit",
         "GET",
@@ -804,6 +810,11 @@ def caseworker_two_factor_required(world: World, principal: str) -> None:
     assert list(policies.values_list("role", flat=True)) == ["caseworker"]
 
 
+def retention_shortened(world: World, principal: str) -> None:
+    world.a.organisation.refresh_from_db()
+    assert world.a.organisation.retention_days == 365
+
+
 def token_revoked(world: World, principal: str) -> None:
     assert ApiToken.objects.get(user=world.user("a", "administrator")).revoked_at is not None
 
@@ -995,6 +1006,15 @@ WRITES = [
         org_a_only(403, administrator=ORG_A_DETAIL),
         data=lambda w: {"caseworker": "on"},
         effect=caseworker_two_factor_required,
+        audit_actions=(AuditAction.UPDATE,),
+    ),
+    Row(
+        "accounts:data_protection",
+        "POST",
+        lambda w: f"/en/organisations/{org_a(w)}/data-protection/",
+        org_a_only(403, administrator=ORG_A_DETAIL),
+        data=lambda w: {"retention_days": "365"},
+        effect=retention_shortened,
         audit_actions=(AuditAction.UPDATE,),
     ),
     Row(
@@ -1860,6 +1880,10 @@ WRITES += [
         lambda w: duplicate_url(w, "undo"),
         # Nothing is merged here: the case staff get a conflict, everyone else finds nothing.
         expect(anonymous=401, a=404, site_manager=409, caseworker=409, other_organisation=404, outsider=404),
+    ),
+]
+
+
 # --- Forms and people -------------------------------------------------------------------------------
 # Forms: everyone signed in reads the shipped forms and their organisations' own; uploading and choosing
 # the version in use need manage_forms in the organisation keeping the form (nobody may change a shipped
@@ -2491,6 +2515,8 @@ OBJECT_URLS = [
     ("POST", lambda w: f"/en/organisations/{org_a(w)}/sites/{w.a.sites[0].pk}/edit/"),
     ("POST", lambda w: f"/en/memberships/{caseworker_membership(w).pk}/edit/"),
     ("POST", lambda w: f"/en/organisations/{org_a(w)}/policies/"),
+    ("GET", lambda w: f"/en/organisations/{org_a(w)}/data-protection/"),
+    ("POST", lambda w: f"/en/organisations/{org_a(w)}/data-protection/"),
     ("POST", lambda w: f"/en/accounts/tokens/{admin_token(w).pk}/revoke/"),
     ("GET", lambda w: f"/api/v1/organisations/{org_a(w)}/"),
     ("GET", lambda w: f"/api/v1/sites/{w.a.sites[0].pk}/"),
