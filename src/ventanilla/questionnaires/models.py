@@ -74,6 +74,8 @@ class Questionnaire(ScopedModel):
             return Q(pk__in=[])
         if scope.is_superuser:
             return Q()
+        if not scope.grants:  # signed in but working for no organisation: no forms either
+            return Q(pk__in=[])
         return Q(owner__isnull=True) | scope.organisation_q(None, organisation="owner")
 
     @property

@@ -1626,7 +1626,8 @@ WRITES += [
 # first site (the site manager and the caseworker); the collections are 403 for roles without personal
 # data, and a person of A is a 404 for everyone else.
 
-EVERYONE_SIGNED_IN = everyone(200, anonymous=401)
+# Forms are for people who work for an organisation: signed in without a membership sees none.
+EVERYONE_SIGNED_IN = expect(anonymous=401, a=200, other_organisation=200, outsider=404)
 CASE_STAFF_LIST = expect(
     anonymous=401, a=403, site_manager=200, caseworker=200, other_organisation=403, outsider=403
 )
@@ -1690,7 +1691,9 @@ def duplicate_url(world: World, decision: str) -> str:
 
 
 READS += [
-    Row("form-list", "GET", lambda w: "/api/v1/forms/", EVERYONE_SIGNED_IN),
+    Row(
+        "form-list", "GET", lambda w: "/api/v1/forms/", everyone(200, anonymous=401)
+    ),  # empty without a membership
     Row(
         "form-detail",
         "GET",
@@ -2097,14 +2100,14 @@ def form_write(
 
 
 READS += [
-    # The forms list shows the shipped forms to whoever is signed in, even without a membership.
+    # The forms list opens for whoever is signed in; without a membership it lists nothing.
     Row("questionnaires:list", "GET", lambda w: "/en/staff/forms/", everyone(200)),
     Row("questionnaires:detail", "GET", lambda w: f"/en/staff/forms/{a_form(w).pk}/", org_a_only(200)),
     Row(
         "questionnaires:detail",
         "GET",
         lambda w: f"/en/staff/forms/{shipped_questionnaire(w).pk}/",
-        everyone(200),
+        expect(anonymous=LOGIN, a=200, other_organisation=200, outsider=404),
         id="GET questionnaires:detail (shipped form)",
     ),
     Row("questionnaires:try", "GET", lambda w: f"/en/staff/forms/{a_form(w).pk}/try/", org_a_only(200)),
@@ -2350,7 +2353,7 @@ WRITES += [
             f"{shipped_questionnaire(w).current_id}/use/"
         ),
         # A shipped form changes with Ventanilla, not from a page.
-        everyone(403),
+        expect(anonymous=LOGIN, a=403, other_organisation=403, outsider=404),
         id="POST questionnaires:make_current (shipped form)",
     ),
     Row(
