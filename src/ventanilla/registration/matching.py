@@ -77,10 +77,21 @@ class Identity:
         return skeleton(self.family_name).split()[:2]
 
 
+# How much sharing a key says about being the same person: both names and the year most of all.
+KEY_WEIGHTS = {"gfy": 4, "gf": 2, "gy": 1, "fy": 1, "g": 1, "f": 1}
+
+
 def match_keys(
     identity: Identity, *, years: Iterable[int] | None = None, search_names: bool = False
 ) -> set[str]:
     """The keyed hashes a person is filed under (or, with `years`, searched under)."""
+    return set(weighted_match_keys(identity, years=years, search_names=search_names))
+
+
+def weighted_match_keys(
+    identity: Identity, *, years: Iterable[int] | None = None, search_names: bool = False
+) -> dict[str, int]:
+    """Each keyed hash with the weight of its kind (see KEY_WEIGHTS), for ranking candidates."""
     if years is None:
         years = [identity.birth_year] if identity.birth_year else []
     year_list = list(years)
@@ -90,6 +101,10 @@ def match_keys(
     for year in year_list:
         for g in given:
             tokens.add(f"gy:{g}:{year}")
+            # Both names and the year: a tiny block even for "María Hernández", so the same person
+            # written in another script is always among the candidates, however common the name.
+            for f in family:
+                tokens.add(f"gfy:{g}:{f}:{year}")
         for f in family:
             tokens.add(f"fy:{f}:{year}")
     for g in given:
@@ -97,7 +112,7 @@ def match_keys(
             tokens.add(f"gf:{g}:{f}")
     if search_names:  # one name alone, for the staff search box (large blocks: never for duplicates)
         tokens |= {f"g:{g}" for g in given} | {f"f:{f}" for f in family}
-    return {_hash(t) for t in tokens if len(t.split(":")[1]) >= 1}
+    return {_hash(t): KEY_WEIGHTS[t.split(":", 1)[0]] for t in tokens if len(t.split(":")[1]) >= 1}
 
 
 def search_years(identity: Identity) -> list[int]:

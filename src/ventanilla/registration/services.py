@@ -272,7 +272,8 @@ def candidate_ids(person: Person) -> list[int]:
     checked against the organisation, merges and erasure.
     """
     ident = identity(person)
-    keys = sorted(matching.match_keys(ident, years=matching.search_years(ident)))
+    weights = matching.weighted_match_keys(ident, years=matching.search_years(ident))
+    keys = sorted(weights)
     live = Person.objects.filter(
         organisation_id=person.organisation_id, merged_into__isnull=True, erased_at__isnull=True
     ).exclude(pk=person.pk)
@@ -285,7 +286,9 @@ def candidate_ids(person: Person) -> list[int]:
         )
     if not keys or len(found) >= matching.MAX_CANDIDATES:
         return found
-    shared = Counter(_block_members(keys, exclude=person.pk))
+    shared: Counter[int] = Counter()
+    for person_id, key in _block_members(keys, exclude=person.pk):
+        shared[person_id] += weights.get(key, 1)
     ranked = [pk for pk, _count in sorted(shared.items(), key=lambda item: (-item[1], -item[0]))]
     ranked = ranked[: matching.MAX_CANDIDATES * CANDIDATE_OVERSCAN]
     if not ranked:
@@ -307,16 +310,16 @@ CANDIDATE_OVERSCAN = 4
 PER_KEY = 300
 
 
-def _block_members(keys: list[str], *, exclude: int) -> list[int]:
+def _block_members(keys: list[str], *, exclude: int) -> list[tuple[int, str]]:
     """Person ids filed under each key, at most PER_KEY per key, in one round trip (SQLite and PostgreSQL)."""
     table = connection.ops.quote_name(MatchKey._meta.db_table)
     # The table name is the model's and the limit an int: nothing from outside goes into the text.
-    block = f"SELECT person_id FROM {table} WHERE key = %s ORDER BY person_id DESC LIMIT {PER_KEY:d}"  # noqa: S608
-    one = f"SELECT person_id FROM ({block}) AS b"  # noqa: S608
+    block = f"SELECT person_id, key FROM {table} WHERE key = %s ORDER BY person_id DESC LIMIT {PER_KEY:d}"  # noqa: S608
+    one = f"SELECT person_id, key FROM ({block}) AS b"  # noqa: S608
     sql = " UNION ALL ".join([one] * len(keys))
     with connection.cursor() as cursor:
         cursor.execute(sql, keys)
-        return [row[0] for row in cursor.fetchall() if row[0] != exclude]
+        return [(row[0], row[1]) for row in cursor.fetchall() if row[0] != exclude]
 
 
 def find_duplicates(person: Person, *, record: bool = False) -> list[DuplicateCandidate]:
