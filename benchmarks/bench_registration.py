@@ -723,8 +723,9 @@ def main() -> None:
                     f"{search['latency']['p50_ms']} / {search['latency']['p95_ms']}"
                 ),
                 "floor insert+select p95 ms": floor["latency"]["p95_ms"],
-                "earlier person found (same / other script)": " / ".join(
-                    f"{v['among_candidates']}/{v['earlier_people']}" for v in search["recall"].values()
+                "earlier person found": ", ".join(
+                    f"{kind.replace('_', ' ')} {v['among_candidates']}/{v['earlier_people']}"
+                    for kind, v in search["recall"].items()
                 ),
             },
             notes=(
