@@ -116,6 +116,7 @@ def _staff_arguments(world: World) -> dict[str, dict[str, Any]]:
         "directory:point_edit": {"pk": point.pk},
         "directory:provider_edit": {"pk": point.provider_id},
         "content:item_detail": article,
+        "content:item_settings": article,
         "content:translation_edit": {**article, "language": "ar"},
         "content:translation_review": {**article, "language": "en"},
         "content:translation_history": {**article, "language": "en"},

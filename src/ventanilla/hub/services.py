@@ -25,6 +25,7 @@ from ventanilla.hub.models import (
     ContentRevision,
     ContentTranslation,
     Sensitivity,
+    Severity,
     TranslationStatus,
 )
 
@@ -252,6 +253,89 @@ def verify_item(item: ContentItem, *, by: User) -> ContentItem:
     item.save(update_fields=["last_verified_at", "verified_by"])
     audit.record_change(AuditAction.UPDATE, item, by=by, fields=["last_verified_at", "verified_by"])
     return item
+
+
+# Item settings that may change after creation (key, kind, owner and source language are fixed: the key is
+# in public links and the words of every language hang on the source language).
+ITEM_SETTINGS = ("sensitivity", "severity", "valid_from", "valid_to", "categories", "areas")
+
+
+@dataclass(frozen=True)
+class ItemUpdate:
+    """What `update_item` changed, for the message shown to the person who made the change."""
+
+    item: ContentItem
+    changed: list[str]
+    unpublished: int  # translations taken offline because the item became sensitive
+
+
+def _unpublish_all(item: ContentItem, *, by: User) -> int:
+    """Take every published language offline. The words stay as a draft, so making the item public again
+    needs a fresh review instead of bringing back words nobody looked at under the new class."""
+    count = 0
+    for translation in ContentTranslation.objects.select_for_update().filter(
+        item=item, published_revision__isnull=False
+    ):
+        translation.published_content = {}
+        translation.published_revision = None
+        if translation.status == TranslationStatus.PUBLISHED:
+            translation.status = TranslationStatus.DRAFT
+        translation.save()
+        _history(translation, "unpublished", by)
+        count += 1
+    return count
+
+
+@transaction.atomic
+def update_item(item: ContentItem, *, by: User, **changes: Any) -> ItemUpdate:
+    """Change an item's settings after creation: sensitivity, severity, validity, related services, areas.
+
+    Making an item sensitive takes every published language offline at once (sensitive content is never
+    public). A protection-critical item needs a reviewer other than the author at its next publication;
+    `publish` enforces that from the item's class at publishing time, so changing the class is enough.
+    """
+    unknown = sorted(set(changes) - set(ITEM_SETTINGS))
+    if unknown:
+        raise ValidationError({name: _("This setting cannot be changed here.") for name in unknown})
+    item = ContentItem.objects.select_for_update().get(pk=item.pk)
+    _require_manager(by, item)
+    if "sensitivity" in changes and changes["sensitivity"] not in Sensitivity.values:
+        raise ValidationError({"sensitivity": _("Unknown sensitivity class.")})
+    severity = changes.get("severity", item.severity) or ""
+    if severity and severity not in Severity.values:
+        raise ValidationError({"severity": _("Unknown severity.")})
+    if item.kind == ContentKind.ALERT and not severity:
+        raise ValidationError({"severity": _("An alert needs a severity.")})
+    changed: list[str] = []
+    for name in ("sensitivity", "severity", "valid_from", "valid_to"):
+        if name in changes and getattr(item, name) != (changes[name] or ("" if name == "severity" else None)):
+            setattr(item, name, changes[name] or ("" if name == "severity" else None))
+            changed.append(name)
+    item.full_clean(exclude=["owner", "key", "categories", "areas"], validate_unique=False)
+    related: dict[str, list[Any]] = {}
+    for name in ("categories", "areas"):
+        if name in changes:
+            wanted = list(changes[name] or [])
+            current = set(getattr(item, name).values_list("pk", flat=True))
+            if {obj.pk for obj in wanted} != current:
+                related[name] = wanted
+                changed.append(name)
+    if not changed:
+        return ItemUpdate(item=item, changed=[], unpublished=0)
+    item.save()
+    for name, objects in related.items():
+        getattr(item, name).set(objects)
+    unpublished = 0
+    if "sensitivity" in changed and item.sensitivity == Sensitivity.SENSITIVE:
+        unpublished = _unpublish_all(item, by=by)
+    audit.record_change(
+        AuditAction.UPDATE,
+        item,
+        by=by,
+        fields=changed,
+        detail={"sensitivity": item.sensitivity, "unpublished": unpublished},
+    )
+    return ItemUpdate(item=item, changed=changed, unpublished=unpublished)
 
 
 # --- What the public reads ---------------------------------------------------------------------------

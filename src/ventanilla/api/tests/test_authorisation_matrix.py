@@ -529,6 +529,12 @@ READS += [
     Row("content:stale_list", "GET", lambda w: "/en/staff/content/stale/", STAFF_PAGE),
     Row("content:item_detail", "GET", lambda w: f"/en/staff/content/{staff_item(w).pk}/", STAFF_A_OBJECT),
     Row(
+        "content:item_settings",
+        "GET",
+        lambda w: f"/en/staff/content/{staff_item(w).pk}/settings/",
+        STAFF_A_OBJECT,
+    ),
+    Row(
         "content:item_verify", "GET", lambda w: f"/en/staff/content/{staff_item(w).pk}/verify/", everyone(405)
     ),
     Row(
@@ -808,6 +814,16 @@ def translation_sent_back_then_reset(world: World, principal: str) -> None:
 
 def content_item_verified(world: World, principal: str) -> None:
     assert ContentItem.objects.get(key="api-item").verified_by_id == user_of(world, principal).pk
+
+
+def content_item_class_changed_then_reset(world: World, principal: str) -> None:
+    item = ContentItem.objects.get(key="api-item")
+    assert (item.sensitivity, list(item.categories.values_list("code", flat=True))) == (
+        "protection_critical",
+        ["legal"],
+    )
+    ContentItem.objects.filter(pk=item.pk).update(sensitivity="public")
+    item.categories.clear()
 
 
 WRITES = [
@@ -1148,6 +1164,22 @@ WRITES = [
         audit_actions=(AuditAction.UPDATE,),
     ),
     Row(
+        "content-item-detail",
+        "PATCH",
+        lambda w: f"/api/v1/content-items/{api_item(w).key}/",
+        CONTENT_MANAGER_DRAFT_WRITE,
+        data=lambda w: {"sensitivity": "protection_critical", "categories": ["legal"]},
+        effect=content_item_class_changed_then_reset,
+        audit_actions=(AuditAction.UPDATE,),
+    ),
+    Row(
+        "content-item-detail",
+        "PUT",
+        lambda w: f"/api/v1/content-items/{api_item(w).key}/",
+        everyone(405, anonymous=401),
+        data=lambda w: {"sensitivity": "public"},
+    ),
+    Row(
         "content-item-verify",
         "POST",
         lambda w: f"/api/v1/content-items/{api_item(w).key}/verify/",
@@ -1247,6 +1279,12 @@ def staff_archived_then_reset(world: World, principal: str) -> None:
         user_of(world, principal).pk,
     )
     ContentTranslation.objects.filter(pk=translation.pk).update(status="draft")
+
+
+def staff_item_class_changed_then_reset(world: World, principal: str) -> None:
+    item = ContentItem.objects.get(key="staff-item")
+    assert item.sensitivity == "protection_critical"
+    ContentItem.objects.filter(pk=item.pk).update(sensitivity="public")
 
 
 def staff_item_verified(world: World, principal: str) -> None:
@@ -1408,6 +1446,23 @@ WRITES += [
         audit_actions=(AuditAction.UPDATE,),
     ),
     Row(
+        "content:item_settings",
+        "POST",
+        lambda w: f"/en/staff/content/{staff_item(w).pk}/settings/",
+        staff_a_write("302 /en/staff/content/"),
+        data=lambda w: {"sensitivity": "protection_critical", "next": "/en/staff/content/"},
+        effect=staff_item_class_changed_then_reset,
+        audit_actions=(AuditAction.UPDATE,),
+    ),
+    Row(
+        "content:item_settings",
+        "POST",
+        lambda w: f"/en/staff/content/{staff_item(w).pk}/settings/",
+        staff_a_write(400),
+        data=lambda w: {"sensitivity": "secret"},
+        id="POST content:item_settings (unknown sensitivity)",
+    ),
+    Row(
         "content:item_verify",
         "POST",
         lambda w: f"/en/staff/content/{staff_item(w).pk}/verify/",
@@ -1491,6 +1546,7 @@ OBJECT_URLS = [
     ),
     ("GET", lambda w: f"/api/v1/service-providers/{a_provider(w, status=PublicationStatus.DRAFT).pk}/"),
     ("GET", lambda w: f"/api/v1/content-items/{api_item(w).key}/"),
+    ("PATCH", lambda w: f"/api/v1/content-items/{api_item(w).key}/"),
     ("PUT", lambda w: f"/api/v1/content-items/{api_item(w).key}/translations/en/"),
     ("POST", lambda w: f"/api/v1/content-items/{api_item(w).key}/translations/en/submit/"),
 ]
