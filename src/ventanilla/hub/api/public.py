@@ -89,7 +89,7 @@ class ContentView:
             [c.code for c in item.categories.all()],
             [a.pcode for a in item.areas.all()],
             [
-                (t.pk, t.language, t.published_revision, t.updated_at, t.is_outdated)
+                (t.pk, t.language, t.published_revision, t.updated_at, t.published_source_revision)
                 for t in item.published_translations  # type: ignore[attr-defined]
             ],
             self.text.language,

@@ -173,6 +173,7 @@ class TranslationSerializer(serializers.ModelSerializer):
             "where",
             "duration",
             "published_revision",
+            "published_source_revision",
             "published_at",
             "updated_at",
         ]
