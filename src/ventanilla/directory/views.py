@@ -410,11 +410,12 @@ def _import_confirm(request: HttpRequest, owners: QuerySet[Organisation]) -> Htt
     messages.success(
         request,
         _(
-            "Imported %(points)s service points (%(providers)s new providers, as drafts); "
-            "%(skipped)s invalid rows skipped."
+            "Imported %(points)s new service points and updated %(updated)s (%(providers)s new providers, "
+            "as drafts); %(skipped)s invalid rows skipped."
         )
         % {
             "points": result.points_created,
+            "updated": result.points_updated,
             "providers": result.providers_created,
             "skipped": result.rows_skipped,
         },

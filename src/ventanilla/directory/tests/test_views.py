@@ -673,6 +673,7 @@ def test_import_shows_a_report_then_writes_on_confirmation(world, client_for, se
             "format": "csv",
             "rows": 1,
             "points_created": 1,
+            "points_updated": 0,
             "providers_created": 1,
             "rows_skipped": 0,
             "warnings": 0,
@@ -740,12 +741,12 @@ def test_export_downloads_the_filtered_points_and_is_audited(world, client_for):
     assert response["Content-Disposition"].startswith('attachment; filename="service-points-')
     rows = list(csv.reader(io.StringIO(response.content.decode("utf-8-sig"))))
     assert rows[0] == list(COLUMNS)
-    assert rows[1][:3] == ["#org+name", "#loc+name", "#sector+list"]
-    assert [(row[0], row[1], row[2], row[5], row[6]) for row in rows[2:]] == [
+    assert rows[1][:4] == ["#loc+id", "#org+name", "#loc+name", "#sector+list"]
+    assert [(row[1], row[2], row[3], row[6], row[7]) for row in rows[2:]] == [
         ("Casa A", "Published", "food", "14.90000", "-92.26000")
     ]
     sheet = load_workbook(io.BytesIO(workbook_response.content)).active
-    assert [row[1] for row in sheet.iter_rows(min_row=3, values_only=True)] == ["Draft", "Published"]
+    assert [row[2] for row in sheet.iter_rows(min_row=3, values_only=True)] == ["Draft", "Published"]
     assert [(e.action, e.actor_id, e.detail) for e in new_entries(since)] == [
         (AuditAction.EXPORT, admin.pk, {"format": "csv", "rows": 1}),
         (AuditAction.EXPORT, admin.pk, {"format": "xlsx", "rows": 2}),

@@ -15,7 +15,8 @@ from ventanilla.directory.imports import DirectoryImportError, import_directory
 class Command(BaseCommand):
     help = (
         "Create service points, kept by an organisation, from a .csv or .xlsx file with the columns of "
-        "an export (provider, name, categories ...). Every row is checked first; on any problem nothing "
+        "an export (provider, name, categories ...); rows with an id update that point of the organisation. "
+        "Every row is checked first; on any problem nothing "
         "is written, unless --skip-invalid is given. Unknown providers are created as drafts."
     )
 
@@ -63,7 +64,8 @@ class Command(BaseCommand):
         except FileNotFoundError:
             raise CommandError(f"{path} does not exist.") from None
         self.stdout.write(
-            f"Imported {result.points_created} service points from {path} for {organisation.name}: "
+            f"Imported {result.points_created} new service points and updated {result.points_updated} "
+            f"from {path} for {organisation.name}: "
             f"{result.providers_created} new providers (drafts), {result.rows_skipped} invalid rows skipped, "
             f"{result.warnings} warnings."
         )
