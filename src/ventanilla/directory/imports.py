@@ -81,6 +81,10 @@ _GUARDED = ("'=", "'+", "'-", "'@", "'\t", "'\r")
 _COORDINATE_STEP = Decimal("0.00001")
 
 
+def file_gone_message() -> str:
+    return _("The uploaded file is gone (it was already imported or expired). Upload it again.")
+
+
 class DirectoryImportError(Exception):
     """The file cannot be imported as asked; `report` says why, row by row. Nothing was written."""
 
@@ -223,6 +227,15 @@ def read_records(path: Path) -> Iterator[list[str]]:
 
 
 # --- Values ---------------------------------------------------------------------------------------------
+
+
+def count_rows(path: Path) -> int:
+    """About how many data rows a file has (blank and HXL rows included), for a progress bar; 0 when it
+    cannot be read (the import then reports why)."""
+    try:
+        return max(0, sum(1 for _record in read_records(path)) - 1)
+    except (_UnreadableFileError, OSError):
+        return 0
 
 
 def parse_hours(text: str) -> list[services.WeeklyPeriod]:

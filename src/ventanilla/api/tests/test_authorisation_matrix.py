@@ -33,6 +33,7 @@ from ventanilla.core import audit
 from ventanilla.core.models import AuditAction, AuditEntry
 from ventanilla.core.roles import Role
 from ventanilla.directory.models import (
+    ImportJob,
     OpeningException,
     OpeningHours,
     PublicationStatus,
@@ -477,6 +478,16 @@ def staff_point(world: World) -> ServicePoint:
     return point
 
 
+def staff_import_job(world: World) -> ImportJob:
+    """A finished import job of organisation A (made once per world)."""
+    job = ImportJob.objects.filter(organisation=world.a.organisation).first()
+    if job is None:
+        job = ImportJob.objects.create(
+            organisation=world.a.organisation, file_name="points.csv", stored_name="gone.csv", status="done"
+        )
+    return job
+
+
 def staff_item(world: World, *, in_review: bool = False) -> ContentItem:
     """Organisation A's item "staff-item" with English words in draft (or in review), made once per world."""
     item = ContentItem.objects.filter(key="staff-item").first()
@@ -520,6 +531,12 @@ READS += [
         STAFF_A_OBJECT,
     ),
     Row("directory:import", "GET", lambda w: "/en/staff/directory/import/", STAFF_PAGE),
+    Row(
+        "directory:import_job",
+        "GET",
+        lambda w: f"/en/staff/directory/import/{staff_import_job(w).pk}/",
+        STAFF_A_OBJECT,
+    ),
     # Each content manager exports the rows their own organisations keep.
     Row("directory:export", "GET", lambda w: "/en/staff/directory/export/", STAFF_PAGE),
     Row("content:item_list", "GET", lambda w: "/en/staff/content/", STAFF_PAGE),

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError
@@ -9,7 +10,7 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, SpinnerColumn, TextColumn
 
 from ventanilla.accounts.models import Organisation
-from ventanilla.directory.imports import DirectoryImportError, import_directory
+from ventanilla.directory.imports import DirectoryImportError, count_rows, import_directory
 
 
 class Command(BaseCommand):
@@ -40,7 +41,7 @@ class Command(BaseCommand):
             with Progress(
                 *columns, console=Console(stderr=True), transient=True, disable=options["verbosity"] == 0
             ) as progress:
-                checking = progress.add_task("Checking rows", total=None)
+                checking = progress.add_task("Checking rows", total=count_rows(Path(path)) or None)
                 writing = progress.add_task("Writing points", total=None, visible=False)
 
                 def wrote(count: int) -> None:
