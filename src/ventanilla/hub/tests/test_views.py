@@ -6,6 +6,7 @@ import datetime
 import re
 
 import pytest
+from django.core.cache import cache
 from django.db import connection
 from django.test import Client
 from django.test.utils import CaptureQueriesContext
@@ -139,6 +140,8 @@ def text(response):
 
 
 def queries(client, url):
+    """Queries of one request computed afresh (kept answers and lists are dropped first)."""
+    cache.clear()
     with CaptureQueriesContext(connection) as context:
         response = client.get(url)
     assert response.status_code == 200
@@ -301,7 +304,7 @@ def test_home_takes_the_same_few_queries_however_much_is_published(directory, co
         PointFactory(categories=["food"], area=directory["clinic"].area)
         publish_item(world, f"alert-{number}", ContentKind.ALERT, {"en": {"title": "Alert"}}, severity="info")
     # then the page takes exactly as many queries
-    assert queries(client, "/en/") == before == 4
+    assert queries(client, "/en/") == before == 5  # with the directory version the area list is kept under
 
 
 # --- Results ----------------------------------------------------------------------------------------------
@@ -445,7 +448,9 @@ def test_results_take_the_same_few_queries_however_many_points_match(directory):
         add_hours(point, 2, "08:00", "18:00")
         add_exception(point, NOW.date() + datetime.timedelta(days=1))
     # then the page takes exactly as many queries (no query per point)
-    assert queries(client, "/en/services/?category=shelter") == before == 8
+    assert (
+        queries(client, "/en/services/?category=shelter") == before == 9
+    )  # with the directory version the answer is kept under
 
 
 def test_results_say_when_only_the_first_page_is_shown(directory):
