@@ -230,8 +230,12 @@ def search_points(query: SearchQuery, *, at: datetime.datetime | None = None) ->
         by_pk = loaded(points.filter(pk__in=[pk for _distance, _name, pk in page])).in_bulk()
         results = [PointResult(by_pk[pk], round(d, 2), opening_state(by_pk[pk], at)) for d, _name, pk in page]
         return SearchResult(results=results, total=len(measured), query=query)
-    total = points.count()
-    page_points = list(loaded(points).order_by("name", "pk")[query.offset : query.offset + query.limit])
+    # One query finds every match in page order (ids only), which gives the total too: counting and
+    # then fetching the page would make the database evaluate the filters (open now, words) twice.
+    ids = list(points.order_by("name", "pk").values_list("pk", flat=True))
+    page_ids = ids[query.offset : query.offset + query.limit]
+    by_pk = loaded(ServicePoint.objects.filter(pk__in=page_ids)).in_bulk()
+    total, page_points = len(ids), [by_pk[pk] for pk in page_ids]
     return SearchResult(
         results=[PointResult(p, None, opening_state(p, at)) for p in page_points], total=total, query=query
     )
