@@ -42,7 +42,7 @@ from ventanilla.core import audit
 from ventanilla.core.models import AuditAction
 from ventanilla.core.roles import Permission
 from ventanilla.core.scoping import scope_for
-from ventanilla.directory import services
+from ventanilla.directory import freshness, services
 from ventanilla.directory.exports import COLUMNS, TEXT_LANGUAGES, WEEKDAY_CODES
 from ventanilla.directory.geo import Position, distance_km
 from ventanilla.directory.models import (
@@ -818,6 +818,7 @@ def import_directory(
         raise DirectoryImportError(report)
     with transaction.atomic():
         created, updated, providers_created = _write(report.valid, organisation, write_progress)
+        freshness.mark_changed()
         result = ImportResult(
             rows=report.rows,
             points_created=created,

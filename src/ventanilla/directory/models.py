@@ -11,6 +11,7 @@ from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from ventanilla.core.fields import SearchTextField
 from ventanilla.core.places import place_errors, time_zone_names  # noqa: F401 - re-exported
 from ventanilla.core.roles import Permission
 from ventanilla.core.scoping import Scope, ScopedModel
@@ -118,6 +119,7 @@ class ServiceProvider(DirectoryOwned):
         _("status"), max_length=10, choices=PublicationStatus.choices, default=PublicationStatus.DRAFT
     )
     updated_at = models.DateTimeField(_("updated"), auto_now=True)
+    search_text = SearchTextField(sources=("name",))
 
     class Meta:
         ordering = ["name"]
@@ -197,6 +199,7 @@ class ServicePoint(DirectoryOwned):
         verbose_name=_("verified by"),
     )
     updated_at = models.DateTimeField(_("updated"), auto_now=True, db_index=True)
+    search_text = SearchTextField(sources=("name", "address"))
 
     class Meta:
         ordering = ["name"]
@@ -258,6 +261,7 @@ class ServicePointText(models.Model):
     eligibility = models.TextField(_("who can come, and what to bring"), blank=True)
     is_outdated = models.BooleanField(_("source text changed since translation"), default=False)
     updated_at = models.DateTimeField(_("updated"), auto_now=True)
+    search_text = SearchTextField(sources=("description",))
 
     class Meta:
         verbose_name = _("service point text")
@@ -389,3 +393,21 @@ class ImportJob(ScopedModel):
         if not self.rows_total:
             return 0
         return min(99, self.rows_checked * 100 // self.rows_total)
+
+
+class DirectoryState(models.Model):
+    """One row: a counter that every change to the directory moves, in the changing transaction.
+
+    Caches of what the public sees (result pages, API lists, the area and language lists) are keyed by
+    it, so a staff edit shows at once in every worker process, whichever cache backend holds them
+    (`directory.freshness`)."""
+
+    version = models.PositiveBigIntegerField(default=0)
+    changed_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("directory state")
+        verbose_name_plural = _("directory state")
+
+    def __str__(self) -> str:
+        return f"directory v{self.version}"

@@ -31,7 +31,8 @@ from django.views.decorators.gzip import gzip_page
 from django.views.decorators.http import require_safe
 
 from ventanilla.areas.models import AdministrativeArea
-from ventanilla.directory import dataset
+from ventanilla.directory import dataset, freshness
+from ventanilla.directory.answer_cache import cached_public_page
 from ventanilla.directory.geo import Position, parse_position
 from ventanilla.directory.hours import local_now, opening_state
 from ventanilla.directory.models import Category, ServiceCategory, ServicePoint, Sexes
@@ -97,8 +98,17 @@ class AreaOption:
     depth: int
 
 
-def area_options() -> list[AreaOption]:
-    """Areas with published points and the areas above them, in tree order (one query)."""
+def area_options(*, directory_version: int | None = None) -> list[AreaOption]:
+    """Areas with published points and the areas above them, in tree order, in the reader's language.
+
+    Kept in the cache until the directory changes (`directory.freshness`): every search page lists
+    them, and working them out reads every published point."""
+    return freshness.derived(
+        f"area_options:{_language()}", _area_options, directory_version=directory_version
+    )
+
+
+def _area_options() -> list[AreaOption]:
     areas = AdministrativeArea.objects.filter(
         pk__in=published_points().exclude(area=None).values("area_id")
     ).select_related("parent__parent")
@@ -163,14 +173,29 @@ class SearchForm(forms.Form):
             raise forms.ValidationError(str(error)) from None
 
 
-def _spoken_languages(selected: str) -> list[tuple[str, str]]:
-    """Languages that published points speak, named in the reader's language (one query)."""
+def _spoken_languages(selected: str, *, directory_version: int | None = None) -> list[tuple[str, str]]:
+    """Languages that published points speak (and the one chosen), named in the reader's language.
+
+    The list is kept in the cache until the directory changes: it reads every published point."""
+    reader = _language()
+    spoken: list[tuple[str, str]] = freshness.derived(
+        f"spoken_languages:{reader}",
+        lambda: _named_languages(_codes_spoken(), reader),
+        directory_version=directory_version,
+    )
+    if selected and selected not in {code for code, _name in spoken}:
+        return _named_languages({selected, *(code for code, _name in spoken)}, reader)
+    return spoken
+
+
+def _codes_spoken() -> set[str]:
     codes: set[str] = set()
     for value in published_points().order_by().values_list("languages", flat=True).distinct():
         codes.update(code for code in value.split(",") if code)
-    if selected:
-        codes.add(selected)
-    reader = _language()
+    return codes
+
+
+def _named_languages(codes: set[str], reader: str) -> list[tuple[str, str]]:
     return sorted(
         ((code, language_name(code, reader)) for code in codes), key=lambda pair: pair[1].casefold()
     )
@@ -212,10 +237,11 @@ def home(request: HttpRequest) -> HttpResponse:
     return render(request, "hub/home.html", context)
 
 
+@cached_public_page
 @gzip_page
 @require_safe
-def results(request: HttpRequest) -> HttpResponse:
-    areas = area_options()
+def results(request: HttpRequest, *, at: datetime.datetime, directory_version: int) -> HttpResponse:
+    areas = area_options(directory_version=directory_version)
     form = SearchForm(request.GET, areas=areas)
     context: dict[str, Any] = {
         "form": form,
@@ -234,7 +260,7 @@ def results(request: HttpRequest) -> HttpResponse:
             open_now=data["open"],
             near=data["near"],
         )
-        found = search_points(query)
+        found = search_points(query, at=at)
         context.update({"rows": _result_rows(found.results), "total": found.total, "searched": True})
         chosen = next((option for option in areas if option.pcode == data["area"]), None)
         context["area_name"] = chosen.label if chosen else data["area"]
@@ -242,7 +268,9 @@ def results(request: HttpRequest) -> HttpResponse:
     else:
         context["errors"] = _form_errors(form)
         status = 400
-    context["languages"] = _spoken_languages(form.cleaned_data.get("language", ""))
+    context["languages"] = _spoken_languages(
+        form.cleaned_data.get("language", ""), directory_version=directory_version
+    )
     return render(request, "hub/results.html", context, status=status)
 
 

@@ -6,6 +6,7 @@ import datetime
 import re
 
 import pytest
+from django.core.cache import cache
 from django.db import connection
 from django.test import Client
 from django.test.utils import CaptureQueriesContext
@@ -139,6 +140,8 @@ def text(response):
 
 
 def queries(client, url):
+    """Queries of one request computed afresh (kept answers and lists are dropped first)."""
+    cache.clear()
     with CaptureQueriesContext(connection) as context:
         response = client.get(url)
     assert response.status_code == 200
@@ -301,7 +304,7 @@ def test_home_takes_the_same_few_queries_however_much_is_published(directory, co
         PointFactory(categories=["food"], area=directory["clinic"].area)
         publish_item(world, f"alert-{number}", ContentKind.ALERT, {"en": {"title": "Alert"}}, severity="info")
     # then the page takes exactly as many queries
-    assert queries(client, "/en/") == before == 4
+    assert queries(client, "/en/") == before == 5  # with the directory version the area list is kept under
 
 
 # --- Results ----------------------------------------------------------------------------------------------
@@ -445,7 +448,9 @@ def test_results_take_the_same_few_queries_however_many_points_match(directory):
         add_hours(point, 2, "08:00", "18:00")
         add_exception(point, NOW.date() + datetime.timedelta(days=1))
     # then the page takes exactly as many queries (no query per point)
-    assert queries(client, "/en/services/?category=shelter") == before == 8
+    assert (
+        queries(client, "/en/services/?category=shelter") == before == 9
+    )  # with the directory version the answer is kept under
 
 
 def test_results_say_when_only_the_first_page_is_shown(directory):
@@ -787,3 +792,102 @@ def test_map_is_offered_with_the_points_when_a_tile_server_is_configured(directo
         ("14.92000", "-92.25000"),
         ("14.90590", "-92.26330"),
     ]
+
+
+# --- Kept answers (directory.answer_cache) -------------------------------------------------------------
+
+
+def rename_behind_the_services(point, name):
+    """A change the services never make (no new directory version): shows whether an answer was kept."""
+    type(point).objects.filter(pk=point.pk).update(name=name)
+
+
+def test_a_repeated_anonymous_search_is_answered_from_the_cache(directory):
+    client = Client()
+    first = client.get("/en/services/?category=medical")
+    # when the data changes without the directory's version moving
+    rename_behind_the_services(directory["clinic"], "Renamed quietly")
+    second = client.get("/en/services/?category=medical")
+    # then the same answer is given (kept), byte for byte
+    assert "Clínica Esperanza" in text(first)
+    assert second.content == first.content
+    assert second.status_code == 200
+
+
+def test_a_staff_edit_shows_in_the_next_search_at_once(directory, world):
+    from ventanilla.directory import services as directory_services
+
+    # given a search answered (and kept) for anonymous readers
+    client = Client()
+    assert "Clínica Esperanza" in text(client.get("/en/services/?category=medical"))
+    # when staff of the organisation keeping the point rename it through the service
+    clinic = directory["clinic"]
+    clinic.owner = clinic.provider.owner = world.a.organisation
+    type(clinic).objects.filter(pk=clinic.pk).update(owner=world.a.organisation)
+    clinic.name = "Clínica Esperanza Norte"
+    directory_services.save_point(clinic, by=world.user("a", "information_officer"), changed=["name"])
+    # then the very next anonymous search shows the new name, in the same minute
+    assert "Clínica Esperanza Norte" in text(client.get("/en/services/?category=medical"))
+
+
+def test_publishing_a_draft_shows_in_the_next_search_at_once(directory, world):
+    from ventanilla.directory import services as directory_services
+
+    client = Client()
+    assert "Draft clinic" not in text(client.get("/en/services/?category=medical"))
+    draft = directory["draft"]
+    type(draft).objects.filter(pk=draft.pk).update(owner=world.a.organisation)
+    draft.refresh_from_db()
+    directory_services.set_point_status(draft, status="published", by=world.user("a", "information_officer"))
+    assert "Draft clinic" in text(client.get("/en/services/?category=medical"))
+
+
+def test_signed_in_staff_never_get_a_kept_answer_nor_leave_one(directory, world, client_for):
+    url = "/en/services/?category=medical"
+    anonymous, staff = Client(), client_for(world.user("a", "information_officer"))
+    # given an anonymous answer kept, and the data changed behind the services
+    anonymous.get(url)
+    rename_behind_the_services(directory["clinic"], "Renamed quietly")
+    # when staff search
+    answer = staff.get(url)
+    # then they get the data as it is now, never to be stored anywhere
+    assert "Renamed quietly" in text(answer)
+    assert answer["Cache-Control"] == "no-store"
+    # and what they got was not kept for the next reader either: a search only staff asked is
+    # computed afresh for an anonymous reader
+    staff_only = "/en/services/?category=medical&area=MX07"
+    staff.get(staff_only)
+    rename_behind_the_services(directory["clinic"], "Renamed again")
+    assert "Renamed again" in text(anonymous.get(staff_only))
+
+
+def test_open_now_is_worked_out_again_each_minute(directory, monkeypatch):
+    # given a point that closes at 17:00 in Tapachula (UTC-6), searched for "open now" at 16:59:30
+    before = datetime.datetime(2025, 1, 15, 22, 59, 30, tzinfo=datetime.UTC)
+    monkeypatch.setattr(timezone, "now", lambda: before)
+    client = Client()
+    assert "Clínica Esperanza" in text(client.get("/en/services/?open=1"))
+    # when 40 seconds later (the next minute) the same search is asked
+    monkeypatch.setattr(timezone, "now", lambda: before + datetime.timedelta(seconds=40))
+    # then the answer is computed again, and the clinic has closed
+    assert "Clínica Esperanza" not in text(client.get("/en/services/?open=1"))
+
+
+def test_within_the_minute_the_kept_answer_is_reused(directory, monkeypatch):
+    moment = datetime.datetime(2025, 1, 15, 18, 0, 5, tzinfo=datetime.UTC)
+    monkeypatch.setattr(timezone, "now", lambda: moment)
+    client = Client()
+    first = client.get("/en/services/?open=1")
+    rename_behind_the_services(directory["clinic"], "Renamed quietly")
+    monkeypatch.setattr(timezone, "now", lambda: moment + datetime.timedelta(seconds=50))
+    assert client.get("/en/services/?open=1").content == first.content
+
+
+def test_each_language_and_compression_has_its_own_kept_answer(directory):
+    client = Client()
+    english = client.get("/en/services/?category=medical")
+    spanish = client.get("/es/services/?category=medical")
+    zipped = client.get("/en/services/?category=medical", headers={"Accept-Encoding": "gzip"})
+    assert (english["Content-Language"], spanish["Content-Language"]) == ("en", "es")
+    assert (zipped["Content-Encoding"], english.has_header("Content-Encoding")) == ("gzip", False)
+    assert client.get("/en/services/?category=medical").content == english.content
