@@ -30,6 +30,12 @@ from django.utils import timezone, translation
 from ventanilla.directory import freshness
 
 _GZIP = re.compile(r"\bgzip\b")  # as django.utils.decorators.gzip_page decides
+GZIP_MIN_BYTES = 200  # as GZipMiddleware: a shorter body may grow when compressed
+
+
+def accepts_gzip(request: HttpRequest) -> bool:
+    """Whether the reader's browser or app takes a gzip body (the answer key includes it)."""
+    return bool(_GZIP.search(request.headers.get("Accept-Encoding", "")))
 
 
 def is_cacheable_request(request: Any) -> bool:
@@ -40,7 +46,7 @@ def is_cacheable_request(request: Any) -> bool:
 
 def answer_key(request: HttpRequest, *parts: object, at: datetime.datetime, directory_version: int) -> str:
     """A short cache key for one answer; `parts` adds what else the answer depends on."""
-    gzip = bool(_GZIP.search(request.headers.get("Accept-Encoding", "")))
+    gzip = accepts_gzip(request)
     raw = "\x1f".join(
         str(part)
         for part in (

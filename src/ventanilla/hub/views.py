@@ -8,6 +8,7 @@ Nothing here needs an account. Pages carry no CSRF token or personal data, so th
 
 from __future__ import annotations
 
+import dataclasses
 import datetime
 import re
 from dataclasses import dataclass
@@ -50,6 +51,10 @@ from ventanilla.hub.models import ContentKind, Severity
 
 DATASET_MAX_AGE = 300  # seconds a browser or proxy may reuse /directory.json without asking again
 EXCEPTIONS_AHEAD_DAYS = 60
+# Results a page shows: a screenful or two on a phone, and a page that renders in a few milliseconds
+# (rendering each result is most of what an uncached search costs). Further pages are links.
+RESULTS_PER_PAGE = 20
+MAX_PAGE = 10_000
 SEVERITY_ORDER: dict[str, int] = {Severity.DANGER: 0, Severity.WARNING: 1, Severity.INFO: 2}
 _KNOWN_LANGUAGES = set(Locale("en").languages) | set(REGIONAL_LANGUAGES)
 
@@ -142,6 +147,7 @@ class SearchForm(forms.Form):
     open = forms.BooleanField(required=False, label=gettext_lazy("Open now"))
     area = forms.CharField(required=False, max_length=20, label=gettext_lazy("Area"))
     near = forms.CharField(required=False, max_length=60, label=gettext_lazy("Position"))
+    page = forms.IntegerField(required=False, min_value=1, max_value=MAX_PAGE, label=gettext_lazy("Page"))
 
     def __init__(self, *args: Any, areas: list[AreaOption], **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -214,6 +220,40 @@ def _result_rows(results: list[PointResult]) -> list[dict[str, Any]]:
     ]
 
 
+@dataclass(frozen=True)
+class PageLink:
+    number: int | None  # None: a gap ("…") between the numbers shown
+    url: str
+    current: bool = False
+
+
+def _page_url(request: HttpRequest, number: int) -> str:
+    """This search's address at page `number` (page 1 has no `page`, so it is the plain search)."""
+    query = request.GET.copy()
+    query.pop("page", None)
+    if number > 1:
+        query["page"] = str(number)
+    encoded = query.urlencode()
+    return f"{request.path}?{encoded}#results" if encoded else f"{request.path}#results"
+
+
+def _pagination(request: HttpRequest, page: int, pages: int) -> dict[str, Any]:
+    """Links to the first and last pages and the two either side of this one, with gaps between."""
+    shown = sorted({1, pages, *range(max(1, page - 2), min(pages, page + 2) + 1)})
+    links: list[PageLink] = []
+    for number in shown:
+        if links and links[-1].number is not None and number - links[-1].number > 1:
+            links.append(PageLink(None, ""))
+        links.append(PageLink(number, _page_url(request, number), current=number == page))
+    return {
+        "page": page,
+        "pages": pages,
+        "page_links": links if pages > 1 else [],
+        "previous_url": _page_url(request, page - 1) if page > 1 else "",
+        "next_url": _page_url(request, page + 1) if page < pages else "",
+    }
+
+
 def _form_errors(form: forms.Form) -> list[tuple[str, str]]:
     """(field label, message) pairs, so the page can say which filter is wrong."""
     return [
@@ -259,9 +299,24 @@ def results(request: HttpRequest, *, at: datetime.datetime, directory_version: i
             area=data["area"],
             open_now=data["open"],
             near=data["near"],
+            limit=RESULTS_PER_PAGE,
         )
-        found = search_points(query, at=at)
-        context.update({"rows": _result_rows(found.results), "total": found.total, "searched": True})
+        page = data["page"] or 1
+        found = search_points(dataclasses.replace(query, offset=(page - 1) * RESULTS_PER_PAGE), at=at)
+        pages = max(1, -(-found.total // RESULTS_PER_PAGE))
+        if page > pages:  # an old link after the list shrank: its last page, not an empty one
+            page = pages
+            found = search_points(dataclasses.replace(query, offset=(page - 1) * RESULTS_PER_PAGE), at=at)
+        context.update(
+            {
+                "rows": _result_rows(found.results),
+                "total": found.total,
+                "searched": True,
+                "first_shown": (page - 1) * RESULTS_PER_PAGE + 1,
+                "last_shown": (page - 1) * RESULTS_PER_PAGE + len(found.results),
+                **_pagination(request, page, pages),
+            }
+        )
         chosen = next((option for option in areas if option.pcode == data["area"]), None)
         context["area_name"] = chosen.label if chosen else data["area"]
         context["category_name"] = Category(data["category"]).label if data["category"] else ""

@@ -3,6 +3,7 @@ with conditional GET — and the staff writes (create, change, publish, archive,
 
 from __future__ import annotations
 
+import dataclasses
 import datetime
 from decimal import Decimal
 from typing import Any, NamedTuple
@@ -11,6 +12,8 @@ from django.core.cache import cache
 from django.db.models import QuerySet, prefetch_related_objects
 from django.http import Http404, HttpResponse, HttpResponseBase
 from django.utils import timezone
+from django.utils.cache import patch_vary_headers
+from django.utils.text import compress_string
 from drf_spectacular.utils import extend_schema, extend_schema_view
 from rest_framework import permissions, serializers, status, viewsets
 from rest_framework.decorators import action
@@ -33,7 +36,7 @@ from ventanilla.api.caching import (
 )
 from ventanilla.api.errors import ErrorSerializer
 from ventanilla.directory import services
-from ventanilla.directory.answer_cache import answer_key, is_cacheable_request
+from ventanilla.directory.answer_cache import GZIP_MIN_BYTES, accepts_gzip, answer_key, is_cacheable_request
 from ventanilla.directory.api.common import ERRORS, STAFF, PublicRateThrottle
 from ventanilla.directory.api.serializers import (
     POINT_RESPONSES,
@@ -51,11 +54,13 @@ from ventanilla.directory.models import PublicationStatus, ServicePoint
 
 
 class KeptAnswer(NamedTuple):
-    """A search answer as kept in the cache: its validators and the rendered body."""
+    """A search answer as kept in the cache: its validators and the rendered body, compressed once
+    when the reader accepts gzip (the cache key says whether they do)."""
 
     freshness: Freshness
     body: bytes
     content_type: str
+    gzipped: bool
 
 
 def public_points_prefetched(queryset: QuerySet[ServicePoint]) -> QuerySet[ServicePoint]:
@@ -157,11 +162,26 @@ class ServicePointViewSet(viewsets.GenericViewSet):
             freshness_, data = self._search(request, now)
             renderer = request.accepted_renderer
             body = renderer.render(data, request.accepted_media_type, self.get_renderer_context())
-            kept = KeptAnswer(freshness_, body, request.accepted_media_type or renderer.media_type)
+            gzipped = accepts_gzip(request) and len(body) > GZIP_MIN_BYTES
+            kept = KeptAnswer(
+                freshness_,
+                compress_string(body) if gzipped else body,
+                request.accepted_media_type or renderer.media_type,
+                gzipped,
+            )
             cache.set(key, kept, PAGE_SECONDS)
-        if (cached := not_modified(request, kept.freshness)) is not None:
-            return cached
-        return stamp(HttpResponse(kept.body, content_type=kept.content_type), kept.freshness)
+        validators = kept.freshness
+        if kept.gzipped:
+            # As Django's GZipMiddleware: the compressed body is another representation of the same
+            # answer, so its ETag is weak (conditional GET compares ETags weakly: a 304 still matches).
+            validators = dataclasses.replace(validators, etag="W/" + validators.etag)
+        response = not_modified(request, validators) or stamp(
+            HttpResponse(kept.body, content_type=kept.content_type), validators
+        )
+        patch_vary_headers(response, ("Accept-Encoding",))
+        if kept.gzipped and response.status_code == 200:
+            response["Content-Encoding"] = "gzip"
+        return response
 
     def _search(self, request: Request, now: datetime.datetime) -> tuple[Freshness, Any]:
         """What the list answers at `now`, and the validators that identify it."""

@@ -4,6 +4,7 @@ writes (points, providers, publish/archive/verify). Who may call what is in the 
 from __future__ import annotations
 
 import datetime
+import gzip
 import json
 from decimal import Decimal
 from zoneinfo import ZoneInfo
@@ -869,3 +870,19 @@ def test_signed_in_callers_get_the_search_computed_afresh(points, world, client_
     ServicePoint.objects.filter(pk=points["clinic"].pk).update(name="Renamed quietly")
     assert "Renamed quietly" in names(staff.get(f"{URL}?category=medical"))
     assert "Renamed quietly" not in names(anonymous.get(f"{URL}?category=medical"))
+
+
+def test_a_kept_search_answer_is_compressed_for_readers_that_accept_gzip(points):
+    client = Client(headers={"Accept-Encoding": "gzip, deflate"})
+    plain = Client().get(f"{URL}?category=medical")
+    first = client.get(f"{URL}?category=medical")
+    again = client.get(f"{URL}?category=medical")
+    # the body is the same JSON, compressed; its ETag is the plain answer's, made weak
+    assert (first["Content-Encoding"], again["Content-Encoding"]) == ("gzip", "gzip")
+    assert gzip.decompress(first.content) == gzip.decompress(again.content) == plain.content
+    assert first["ETag"] == "W/" + plain["ETag"]
+    assert "Accept-Encoding" in first["Vary"]
+    assert "Content-Encoding" not in plain
+    # and the weak ETag revalidates to a 304 carrying it
+    revalidated = client.get(f"{URL}?category=medical", HTTP_IF_NONE_MATCH=first["ETag"])
+    assert (revalidated.status_code, revalidated["ETag"], revalidated.content) == (304, first["ETag"], b"")

@@ -8,12 +8,13 @@ import re
 import pytest
 from django.core.cache import cache
 from django.db import connection
-from django.test import Client
+from django.test import Client, RequestFactory
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone, translation
 from django.utils.translation import gettext
 
 from ventanilla.directory.models import Access, Cost, PublicationStatus, ServicePointText
+from ventanilla.directory.services import published_points
 from ventanilla.directory.tests.factories import (
     PointFactory,
     ProviderFactory,
@@ -23,6 +24,7 @@ from ventanilla.directory.tests.factories import (
     at_position,
 )
 from ventanilla.hub import services as hub_services
+from ventanilla.hub import views as hub_views
 from ventanilla.hub.models import ContentKind, Sensitivity
 from ventanilla.testing.factories import AreaFactory
 
@@ -453,14 +455,57 @@ def test_results_take_the_same_few_queries_however_many_points_match(directory):
     )  # with the directory version the answer is kept under
 
 
-def test_results_say_when_only_the_first_page_is_shown(directory):
-    for _number in range(50):
-        PointFactory(categories=["food"])
-    page = text(Client().get("/en/services/", {"category": "food"}))
-    assert "50 services found" in page
-    assert "Showing the first" not in page
-    PointFactory(categories=["food"])
-    assert "Showing the first 50." in text(Client().get("/en/services/", {"category": "food"}))
+def test_results_show_twenty_a_page_with_links_to_the_others(directory):
+    # given 45 food points besides the directory's own (named so their order is known)
+    for number in range(45):
+        PointFactory(categories=["food"], name=f"Comedor {number:02d}")
+    client = Client()
+    assert published_points().filter(categories="food").count() == 45
+    # when the first page is opened
+    first = client.get("/en/services/", {"category": "food"})
+    # then it shows 20, says which, and links to the other pages and the next one
+    assert len(first.context["rows"]) == 20
+    assert "45 services found" in text(first)
+    assert "Showing 1–20 of 45." in text(first)
+    assert [link.number for link in first.context["page_links"]] == [1, 2, 3]
+    assert first.context["next_url"] == "/en/services/?category=food&page=2#results"
+    assert first.context["previous_url"] == ""
+    assert '<span aria-current="page">1</span>' in text(first)
+    # when the visitor follows "Next"
+    second = client.get("/en/services/", {"category": "food", "page": "2"})
+    # then the next 20 follow on, none repeated, and "Previous" leads back to the plain search
+    first_names = [row["point"].name for row in first.context["rows"]]
+    second_names = [row["point"].name for row in second.context["rows"]]
+    assert second_names == [f"Comedor {number:02d}" for number in range(20, 40)]
+    assert first_names == [f"Comedor {number:02d}" for number in range(20)]
+    assert "Showing 21–40 of 45." in text(second)
+    assert second.context["previous_url"] == "/en/services/?category=food#results"
+    # and a page past the end (an old link) shows the last page, not an empty list
+    beyond = client.get("/en/services/", {"category": "food", "page": "99"})
+    assert (beyond.context["page"], beyond.context["next_url"]) == (3, "")
+    assert [row["point"].name for row in beyond.context["rows"]] == [f"Comedor {n}" for n in range(40, 45)]
+
+
+def test_page_links_show_the_ends_and_two_either_side_with_gaps():
+    request = RequestFactory().get("/en/services/", {"q": "casa", "page": "6"})
+    links = hub_views._pagination(request, 6, 12)
+    assert [link.number for link in links["page_links"]] == [1, None, 4, 5, 6, 7, 8, None, 12]
+    assert [link.number for link in links["page_links"] if link.current] == [6]
+    assert links["page_links"][0].url == "/en/services/?q=casa#results"
+    assert links["next_url"] == "/en/services/?q=casa&page=7#results"
+
+
+def test_results_with_one_page_have_no_page_links(directory):
+    page = Client().get("/en/services/", {"category": "medical"})
+    assert page.context["page_links"] == []
+    assert "Showing" not in text(page)
+    assert 'class="pages"' not in text(page)
+
+
+def test_results_name_a_wrong_page_number(directory):
+    response = Client().get("/en/services/", {"page": "0"})
+    assert response.status_code == 400
+    assert "<b>Page</b>: Ensure this value is greater than or equal to 1." in text(response)
 
 
 # --- One service point ------------------------------------------------------------------------------------
