@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 from django.core.cache import cache
+from django.core.cache.backends.locmem import LocMemCache
 from django.test import Client, RequestFactory
 from rest_framework.request import Request
 
@@ -42,7 +43,9 @@ def test_each_address_gets_the_rate_in_its_window():
 
 
 def test_a_new_window_opens_when_the_last_one_expires(monkeypatch):
+    # given a memory cache whose clock the test moves (Redis keeps its own; its INCR keeps the TTL too)
     throttle = TwoAMinute()
+    throttle.cache = LocMemCache("throttle-window-test", {})
     clock = {"now": 1_000_000.0}
     monkeypatch.setattr("django.core.cache.backends.locmem.time.time", lambda: clock["now"])
     assert [allowed(throttle, "10.0.0.1") for _n in range(3)] == [True, True, False]
