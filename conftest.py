@@ -38,3 +38,15 @@ def _english_by_default() -> object:
     translation.activate(settings.LANGUAGE_CODE)
     yield
     translation.activate(settings.LANGUAGE_CODE)
+
+
+@pytest.fixture(autouse=True)
+def _empty_cache() -> object:
+    """Each test starts with an empty cache: the local-memory cache lives as long as the test process,
+    and a kept search answer (keyed by a directory version that restarts with each test's database)
+    must not reach the next test."""
+    from django.core.cache import cache
+
+    cache.clear()
+    yield
+    cache.clear()

@@ -14,6 +14,7 @@ from django.urls.exceptions import NoReverseMatch
 from django.utils import translation
 
 from ventanilla.accounts.models import Membership
+from ventanilla.directory.models import ImportJob, ImportStatus
 from ventanilla.directory.tests.factories import PointFactory, ProviderFactory
 from ventanilla.hub import services as hub_services
 from ventanilla.hub.models import ContentItem
@@ -164,6 +165,18 @@ def _registration_api_arguments(world: World) -> dict[str, dict[str, Any]]:
     }
 
 
+def _import_job(world: World) -> ImportJob:
+    """A finished import of A with one row error, so its page shows the report."""
+    return ImportJob.objects.create(
+        organisation=world.a.organisation,
+        created_by=world.user("a", "information_officer"),
+        file_name="points.csv",
+        stored_name="gone.csv",
+        status=ImportStatus.FAILED,
+        errors=[{"row": 2, "column": "categories", "message": "Unknown categories: x"}],
+    )
+
+
 def _staff_arguments(world: World) -> dict[str, dict[str, Any]]:
     """The staff pages of the directory and the content: a point and a provider of A, A's article."""
     point = PointFactory(
@@ -175,7 +188,9 @@ def _staff_arguments(world: World) -> dict[str, dict[str, Any]]:
     return {
         "directory:point_edit": {"pk": point.pk},
         "directory:provider_edit": {"pk": point.provider_id},
+        "directory:import_job": {"pk": _import_job(world).pk},
         "content:item_detail": article,
+        "content:item_settings": article,
         "content:translation_edit": {**article, "language": "ar"},
         "content:translation_review": {**article, "language": "en"},
         "content:translation_history": {**article, "language": "en"},

@@ -50,6 +50,8 @@ def _cpu_ns(pid: int) -> int:
     return (int(fields[11]) + int(fields[12])) * _TICK_NS  # utime, stime
 
 
+_UNIQUE = itertools.count()  # shared by every thread: next() on a count is atomic in CPython
+
 HeaderSource = Mapping[str, str] | Callable[[int], Mapping[str, str]] | None
 
 
@@ -63,6 +65,15 @@ class Target:
     method: str = "GET"
     body: bytes | None = None
     expect_status: int = 200
+    # Makes each request's query string unique (`path` + `&<name>=<n>`), so no cache along the way can
+    # answer it: the cost of computing the answer, not of reusing one. The app must ignore the name.
+    unique_query: str = ""
+
+    def path_for_request(self) -> str:
+        if not self.unique_query:
+            return self.path
+        separator = "&" if "?" in self.path else "?"
+        return f"{self.path}{separator}{self.unique_query}={next(_UNIQUE)}"
 
     def headers_for(self, client: int) -> dict[str, str]:
         source = self.headers(client) if callable(self.headers) else (self.headers or {})
@@ -73,7 +84,9 @@ def send(target: Target, client: int = 0, *, timeout: float = 30.0) -> tuple[int
     """One request on a fresh connection (gunicorn's sync workers close it after each response)."""
     connection = http.client.HTTPConnection(target.server.host, target.server.port, timeout=timeout)
     try:
-        connection.request(target.method, target.path, body=target.body, headers=target.headers_for(client))
+        connection.request(
+            target.method, target.path_for_request(), body=target.body, headers=target.headers_for(client)
+        )
         response = connection.getresponse()
         return response.status, response.read()
     finally:
@@ -167,7 +180,8 @@ def run_load(
             began = clock()
             connection = http.client.HTTPConnection(target.server.host, target.server.port, timeout=60)
             try:
-                connection.request(target.method, target.path, body=target.body, headers=headers)
+                path = target.path_for_request()
+                connection.request(target.method, path, body=target.body, headers=headers)
                 response = connection.getresponse()
                 response.read()
                 status = str(response.status)

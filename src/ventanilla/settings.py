@@ -7,6 +7,7 @@ border office needs nothing else. With DEBUG off, a missing secret stops start-u
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import dj_database_url
 import django_stubs_ext
@@ -127,7 +128,9 @@ except Exception as error:  # dj-database-url raises bare ValueError/KeyError on
 if _db["ENGINE"] == "django.db.backends.sqlite3":
     # The embedded database lives in the data folder: make it on first use, not fail on it.
     Path(_db["NAME"]).parent.mkdir(parents=True, exist_ok=True)
-    _db["CONN_MAX_AGE"] = 0
+    # Opening a SQLite connection costs more than a kept search answer (Django registers its SQL
+    # functions on each): keep it for DATABASE_CONN_MAX_AGE too. gunicorn's sync workers use it from one
+    # thread; between requests it holds no transaction, so it blocks no writer and no WAL checkpoint.
     _db["OPTIONS"] = {
         # Concurrent writers (gunicorn workers, in-process tasks) need WAL and immediate write locks.
         "transaction_mode": "IMMEDIATE",
@@ -141,11 +144,12 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # --- Cache ----------------------------------------------------------------------------------------
 CACHE_URL = env_str("CACHE_URL", "")
-CACHES = {
+CACHES: dict[str, dict[str, Any]] = {
     "default": (
         {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": CACHE_URL}
         if CACHE_URL
-        else {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}
+        # Each worker's memory: kept search answers (5-60 KB each) for a few hundred searches a minute.
+        else {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "OPTIONS": {"MAX_ENTRIES": 2000}}
     )
 }
 

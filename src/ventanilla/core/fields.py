@@ -9,6 +9,7 @@ from django.core.exceptions import FieldError
 from django.db import models
 
 from ventanilla.core import crypto
+from ventanilla.core.text import search_key
 
 
 class EncryptedTextField(models.TextField):
@@ -144,3 +145,37 @@ class BlindIndexedModel(models.Model):
 
 def encrypted_fields(model: type[models.Model]) -> list[EncryptedTextField]:
     return [f for f in model._meta.concrete_fields if isinstance(f, EncryptedTextField)]
+
+
+class SearchTextField(models.TextField):
+    """The search key (`core.text.search_key`) of other text fields of the same row, filled on every
+    save and by `bulk_create` (both call `pre_save`), so any way a row is written keeps it right.
+
+    Searches compare the typed words, folded the same way, with `contains`: accents, case and Arabic
+    vowel marks then never decide whether a service is found. (`QuerySet.update()` of a source field
+    bypasses it, as it bypasses every `pre_save`.)"""
+
+    def __init__(self, *args: Any, sources: tuple[str, ...] = (), **kwargs: Any):
+        self.sources = tuple(sources)
+        kwargs.setdefault("editable", False)
+        kwargs.setdefault("blank", True)
+        kwargs.setdefault("default", "")
+        super().__init__(*args, **kwargs)
+
+    def deconstruct(self) -> Any:
+        name, path, args, kwargs = super().deconstruct()
+        kwargs["sources"] = self.sources
+        for key, default in (("editable", False), ("blank", True), ("default", "")):
+            if kwargs.get(key, getattr(self, key)) == default:
+                kwargs.pop(key, None)
+        return name, path, args, kwargs
+
+    def compute(self, model_instance: models.Model) -> str:
+        parts = (getattr(model_instance, source) or "" for source in self.sources)
+        # A newline between fields: a typed word (never containing whitespace) cannot span two fields.
+        return "\n".join(search_key(str(part)) for part in parts)
+
+    def pre_save(self, model_instance: models.Model, add: bool) -> str:
+        value = self.compute(model_instance)
+        setattr(model_instance, self.attname, value)
+        return value

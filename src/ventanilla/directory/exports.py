@@ -24,6 +24,8 @@ WEEKDAY_CODES = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 TEXT_LANGUAGES = tuple(code for code, _name in settings.LANGUAGES)
 
 COLUMNS: tuple[str, ...] = (
+    # The point's id: importing the file again updates these points instead of creating new ones.
+    "id",
     "provider",
     "name",
     "categories",
@@ -49,6 +51,7 @@ COLUMNS: tuple[str, ...] = (
 
 # HXL hashtags (https://hxlstandard.org): the area column's tag depends on the level of the areas exported.
 HXL_TAGS: dict[str, str] = {
+    "id": "#loc+id",
     "provider": "#org+name",
     "name": "#loc+name",
     "categories": "#sector+list",
@@ -114,6 +117,7 @@ def rows(points: QuerySet[ServicePoint]) -> Iterator[list[Any]]:
     for point in points_for_export(points).iterator(chunk_size=500):
         texts = {text.language: text.description for text in point.texts.all()}
         values: dict[str, Any] = {
+            "id": point.pk,
             "provider": point.provider.name,
             "name": point.name,
             "categories": ";".join(category.code for category in point.categories.all()),

@@ -6,7 +6,11 @@ skip the invalid rows. A provider the organisation does not keep yet is created 
 duplicates (the same name within about 200 m of an existing point or of another row) are warnings: they
 are reported, not refused. The write is one transaction and one audit entry with the counts.
 
-Imports run synchronously (in the request or the command); a file of a few thousand rows takes seconds.
+A row with an `id` (the column an export writes) updates that point, which must be kept by the importing
+organisation; a row without one creates a point. So export → edit → import round-trips.
+
+The command line imports synchronously with a progress bar; the staff page runs the import as a background
+task (`tasks.run_import`) and follows an `ImportJob`.
 """
 
 from __future__ import annotations
@@ -38,7 +42,7 @@ from ventanilla.core import audit
 from ventanilla.core.models import AuditAction
 from ventanilla.core.roles import Permission
 from ventanilla.core.scoping import scope_for
-from ventanilla.directory import services
+from ventanilla.directory import freshness, services
 from ventanilla.directory.exports import COLUMNS, TEXT_LANGUAGES, WEEKDAY_CODES
 from ventanilla.directory.geo import Position, distance_km
 from ventanilla.directory.models import (
@@ -77,6 +81,10 @@ _GUARDED = ("'=", "'+", "'-", "'@", "'\t", "'\r")
 _COORDINATE_STEP = Decimal("0.00001")
 
 
+def file_gone_message() -> str:
+    return _("The uploaded file is gone (it was already imported or expired). Upload it again.")
+
+
 class DirectoryImportError(Exception):
     """The file cannot be imported as asked; `report` says why, row by row. Nothing was written."""
 
@@ -112,6 +120,7 @@ class ParsedRow:
     row: int
     provider: str
     values: dict[str, Any]  # ServicePoint field values (without owner, provider, area)
+    point_id: int | None  # the point this row updates; None: a new point
     area_pcode: str
     categories: list[str]
     hours: list[services.WeeklyPeriod]
@@ -151,6 +160,7 @@ class ImportReport:
 class ImportResult:
     rows: int
     points_created: int
+    points_updated: int
     providers_created: int
     rows_skipped: int
     warnings: int
@@ -217,6 +227,15 @@ def read_records(path: Path) -> Iterator[list[str]]:
 
 
 # --- Values ---------------------------------------------------------------------------------------------
+
+
+def count_rows(path: Path) -> int:
+    """About how many data rows a file has (blank and HXL rows included), for a progress bar; 0 when it
+    cannot be read (the import then reports why)."""
+    try:
+        return max(0, sum(1 for _record in read_records(path)) - 1)
+    except (_UnreadableFileError, OSError):
+        return 0
 
 
 def parse_hours(text: str) -> list[services.WeeklyPeriod]:
@@ -366,6 +385,17 @@ class _RowChecker:
 
 def _check_row(row: int, cells: dict[str, str]) -> tuple[ParsedRow | None, list[Problem]]:
     check = _RowChecker(row, cells)
+    point_id: int | None = None
+    raw_id = cells.get("id", "").strip()
+    if raw_id:
+        # A spreadsheet may turn 12 into 12.0: accept a whole number written either way.
+        whole = raw_id[:-2] if raw_id.endswith(".0") else raw_id
+        if whole.isdigit() and int(whole) > 0:
+            point_id = int(whole)
+        else:
+            check.add(
+                "id", _("'%(value)s' is not a point id; leave it empty for a new point.") % {"value": raw_id}
+            )
     provider = check.text("provider", required=True, max_length=200)
     name = check.text("name", required=True, max_length=200)
     codes = [code.strip().lower() for code in re.split(r"[;,]", cells.get("categories", "")) if code.strip()]
@@ -435,6 +465,7 @@ def _check_row(row: int, cells: dict[str, str]) -> tuple[ParsedRow | None, list[
         row=row,
         provider=provider,
         values=values,
+        point_id=point_id,
         area_pcode=cells.get("area_pcode", "").upper(),
         categories=list(dict.fromkeys(codes)),
         hours=hours,
@@ -500,7 +531,12 @@ def _duplicates(valid: list[ParsedRow], user: User | None) -> list[Problem]:
     located = [(parsed, position) for parsed in valid if (position := _position(parsed)) is not None]
     if not located:
         return []
-    existing = ServicePoint.objects.exclude(status=PublicationStatus.ARCHIVED).exclude(latitude=None)
+    existing = (
+        ServicePoint.objects.exclude(status=PublicationStatus.ARCHIVED)
+        .exclude(latitude=None)
+        # A row updating a point is not a duplicate of the point it updates.
+        .exclude(pk__in=[parsed.point_id for parsed in valid if parsed.point_id is not None])
+    )
     if user is not None:
         existing = existing.visible_to(user)
     margin = 0.01
@@ -530,6 +566,36 @@ def _duplicates(valid: list[ParsedRow], user: User | None) -> list[Problem]:
             )
         grid.add(name, position, _("row %(row)s") % {"row": parsed.row})
     return warnings
+
+
+def _resolve_ids(report: ImportReport, organisation: Organisation) -> None:
+    """Rows with an id must name a point kept by the importing organisation (which the importer manages),
+    once. Any other id is refused with the same words whether or not the point exists elsewhere, so the
+    import cannot be used to probe other organisations' ids."""
+    wanted = {parsed.point_id for parsed in report.valid if parsed.point_id is not None}
+    editable = set(
+        ServicePoint.objects.filter(owner=organisation, pk__in=wanted).values_list("pk", flat=True)
+    )
+    seen: dict[int, int] = {}
+    refused: set[int] = set()
+    for parsed in report.valid:
+        if parsed.point_id is None:
+            continue
+        if parsed.point_id not in editable:
+            message = _("No service point with the id %(id)s that you may edit here.") % {
+                "id": parsed.point_id
+            }
+        elif parsed.point_id in seen:
+            message = _("The id %(id)s is already used in row %(row)s.") % {
+                "id": parsed.point_id,
+                "row": seen[parsed.point_id],
+            }
+        else:
+            seen[parsed.point_id] = parsed.row
+            continue
+        report.errors.append(Problem(parsed.row, "id", message))
+        refused.add(parsed.row)
+    report.valid = [parsed for parsed in report.valid if parsed.row not in refused]
 
 
 def _resolve(report: ImportReport, organisation: Organisation, pcodes: dict[int, str]) -> None:
@@ -610,6 +676,7 @@ def check_file(
     if report.rows == 0:
         report.errors.append(Problem(0, FILE, _("The file has no service points (only a header).")))
         return report
+    _resolve_ids(report, organisation)
     _resolve(report, organisation, pcodes)
     report.errors.sort(key=lambda problem: problem.row)
     report.warnings.extend(_duplicates(report.valid, user))
@@ -622,7 +689,8 @@ def check_file(
 
 def _write(
     valid: list[ParsedRow], organisation: Organisation, progress: ProgressCallback | None
-) -> tuple[int, int]:
+) -> tuple[int, int, int]:
+    """Create the new points in batches and update the existing ones; (created, updated, providers)."""
     providers = {
         provider.name.casefold(): provider
         for provider in ServiceProvider.objects.select_for_update().filter(owner=organisation)
@@ -640,9 +708,10 @@ def _write(
             pcode__in={p.area_pcode for p in valid if p.area_pcode}
         ).values_list("pcode", "pk")
     )
+    new = [parsed for parsed in valid if parsed.point_id is None]
     created = 0
-    for start in range(0, len(valid), BATCH_SIZE):
-        batch = valid[start : start + BATCH_SIZE]
+    for start in range(0, len(new), BATCH_SIZE):
+        batch = new[start : start + BATCH_SIZE]
         points = [
             ServicePoint(
                 owner=organisation,
@@ -672,7 +741,59 @@ def _write(
         created += len(points)
         if progress is not None:
             progress(len(points))
-    return created, providers_created
+    updated = _update(
+        [parsed for parsed in valid if parsed.point_id is not None], organisation, providers, areas, progress
+    )
+    return created, updated, providers_created
+
+
+def _update(
+    rows: list[ParsedRow],
+    organisation: Organisation,
+    providers: dict[str, ServiceProvider],
+    areas: dict[str, int],
+    progress: ProgressCallback | None,
+) -> int:
+    """Overwrite each point with its row: fields, categories and hours as given; descriptions given are
+    saved through the directory service (a changed English text marks the others outdated), empty ones
+    are left alone. Locked and re-read by owner, so a point moved away since the check is not touched."""
+    points = ServicePoint.objects.select_for_update().in_bulk(
+        [parsed.point_id for parsed in rows if parsed.point_id is not None]
+    )
+    updated = 0
+    for parsed in rows:
+        point = points.get(parsed.point_id or 0)
+        if point is None or point.owner_id != organisation.pk:
+            raise DirectoryImportError(
+                ImportReport(
+                    errors=[
+                        Problem(
+                            parsed.row,
+                            "id",
+                            _("No service point with the id %(id)s that you may edit here.")
+                            % {"id": parsed.point_id},
+                        )
+                    ]
+                )
+            )
+        for name, value in parsed.values.items():
+            setattr(point, name, value)
+        point.provider = providers[parsed.provider.casefold()]
+        point.area_id = areas.get(parsed.area_pcode)
+        point.save()
+        point.categories.set(parsed.categories)
+        OpeningHours.objects.filter(point=point).delete()
+        OpeningHours.objects.bulk_create(
+            OpeningHours(point=point, **period._asdict()) for period in parsed.hours
+        )
+        if parsed.descriptions:
+            services.save_texts(
+                point, {language: {"description": text} for language, text in parsed.descriptions.items()}
+            )
+        updated += 1
+        if progress is not None:
+            progress(1)
+    return updated
 
 
 def import_directory(
@@ -685,7 +806,8 @@ def import_directory(
     progress: ProgressCallback | None = None,
     write_progress: ProgressCallback | None = None,
 ) -> ImportResult:
-    """Check the file, then create its points (kept by `organisation`) in one transaction, audited once.
+    """Check the file, then create (or, for rows with an id, update) its points, kept by `organisation`,
+    in one transaction, audited once.
 
     Raises DirectoryImportError (nothing written) when a row is invalid and `skip_invalid` is false,
     when the file itself is unreadable, or when no row is valid. `by` is None for the command line."""
@@ -695,10 +817,12 @@ def import_directory(
             report.errors.append(Problem(0, FILE, _("No row can be imported.")))
         raise DirectoryImportError(report)
     with transaction.atomic():
-        created, providers_created = _write(report.valid, organisation, write_progress)
+        created, updated, providers_created = _write(report.valid, organisation, write_progress)
+        freshness.mark_changed()
         result = ImportResult(
             rows=report.rows,
             points_created=created,
+            points_updated=updated,
             providers_created=providers_created,
             rows_skipped=len(report.invalid_rows),
             warnings=len(report.warnings),
@@ -712,6 +836,7 @@ def import_directory(
                 "format": file_format or Path(source).suffix.lstrip(".").lower(),
                 "rows": result.rows,
                 "points_created": result.points_created,
+                "points_updated": result.points_updated,
                 "providers_created": result.providers_created,
                 "rows_skipped": result.rows_skipped,
                 "warnings": result.warnings,

@@ -11,6 +11,7 @@ from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from ventanilla.core.fields import SearchTextField
 from ventanilla.core.places import place_errors, time_zone_names  # noqa: F401 - re-exported
 from ventanilla.core.roles import Permission
 from ventanilla.core.scoping import Scope, ScopedModel
@@ -118,6 +119,7 @@ class ServiceProvider(DirectoryOwned):
         _("status"), max_length=10, choices=PublicationStatus.choices, default=PublicationStatus.DRAFT
     )
     updated_at = models.DateTimeField(_("updated"), auto_now=True)
+    search_text = SearchTextField(sources=("name",))
 
     class Meta:
         ordering = ["name"]
@@ -197,6 +199,7 @@ class ServicePoint(DirectoryOwned):
         verbose_name=_("verified by"),
     )
     updated_at = models.DateTimeField(_("updated"), auto_now=True, db_index=True)
+    search_text = SearchTextField(sources=("name", "address"))
 
     class Meta:
         ordering = ["name"]
@@ -258,6 +261,7 @@ class ServicePointText(models.Model):
     eligibility = models.TextField(_("who can come, and what to bring"), blank=True)
     is_outdated = models.BooleanField(_("source text changed since translation"), default=False)
     updated_at = models.DateTimeField(_("updated"), auto_now=True)
+    search_text = SearchTextField(sources=("description",))
 
     class Meta:
         verbose_name = _("service point text")
@@ -316,3 +320,94 @@ class OpeningException(models.Model):
 
     def __str__(self) -> str:
         return f"{self.point} {self.date}"
+
+
+class ImportStatus(models.TextChoices):
+    PENDING = "pending", _("Waiting to start")
+    RUNNING = "running", _("Running")
+    DONE = "done", _("Imported")
+    FAILED = "failed", _("Not imported")
+
+
+class ImportJob(ScopedModel):
+    """One import of a spreadsheet started from the staff page, run as a background task.
+
+    Holds what the status page shows while it runs (rows checked of the total) and the final report:
+    the counts and every row error. Read by the content managers of the importing organisation.
+    """
+
+    organisation = models.ForeignKey(
+        "accounts.Organisation", on_delete=models.PROTECT, related_name="+", verbose_name=_("organisation")
+    )
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        verbose_name=_("started by"),
+    )
+    file_name = models.CharField(_("file"), max_length=200)
+    # The uploaded file under DATA_DIR/imports/ (a random name); removed when the job ends.
+    stored_name = models.CharField(max_length=64)
+    skip_invalid = models.BooleanField(_("skip invalid rows"), default=False)
+    status = models.CharField(
+        _("status"), max_length=10, choices=ImportStatus.choices, default=ImportStatus.PENDING
+    )
+    rows_total = models.PositiveIntegerField(_("rows in the file"), default=0)
+    rows_checked = models.PositiveIntegerField(_("rows checked"), default=0)
+    points_created = models.PositiveIntegerField(_("points created"), default=0)
+    points_updated = models.PositiveIntegerField(_("points updated"), default=0)
+    providers_created = models.PositiveIntegerField(_("providers created"), default=0)
+    rows_skipped = models.PositiveIntegerField(_("rows skipped"), default=0)
+    warnings = models.PositiveIntegerField(_("warnings"), default=0)
+    # Every problem: [{"row": 3, "column": "id", "message": "..."}] (directory data, not personal data).
+    errors = models.JSONField(_("problems"), default=list, blank=True)
+    created_at = models.DateTimeField(_("started"), auto_now_add=True)
+    finished_at = models.DateTimeField(_("finished"), null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-pk"]
+        verbose_name = _("import")
+        verbose_name_plural = _("imports")
+
+    def __str__(self) -> str:
+        return f"{self.file_name} ({self.status})"
+
+    @classmethod
+    def scope_q(cls, scope: Scope) -> Q:
+        return scope.organisation_q(Permission.MANAGE_CONTENT, organisation="organisation")
+
+    @property
+    def audit_organisation_id(self) -> int:
+        return int(self.organisation_id)
+
+    @property
+    def is_finished(self) -> bool:
+        return self.status in (ImportStatus.DONE, ImportStatus.FAILED)
+
+    @property
+    def percent(self) -> int:
+        """How far the check has come, 0-100 (the write that follows is one short transaction)."""
+        if self.is_finished:
+            return 100
+        if not self.rows_total:
+            return 0
+        return min(99, self.rows_checked * 100 // self.rows_total)
+
+
+class DirectoryState(models.Model):
+    """One row: a counter that every change to the directory moves, in the changing transaction.
+
+    Caches of what the public sees (result pages, API lists, the area and language lists) are keyed by
+    it, so a staff edit shows at once in every worker process, whichever cache backend holds them
+    (`directory.freshness`)."""
+
+    version = models.PositiveBigIntegerField(default=0)
+    changed_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("directory state")
+        verbose_name_plural = _("directory state")
+
+    def __str__(self) -> str:
+        return f"directory v{self.version}"

@@ -25,6 +25,8 @@ from ventanilla.core import audit
 from ventanilla.core.models import AuditAction
 from ventanilla.core.roles import Permission
 from ventanilla.core.scoping import scope_for
+from ventanilla.core.text import search_words
+from ventanilla.directory import freshness
 from ventanilla.directory.geo import Position, bounding_box, distance_km
 from ventanilla.directory.hours import OpenState, filter_open, opening_state
 from ventanilla.directory.models import (
@@ -195,13 +197,13 @@ def search_points(query: SearchQuery, *, at: datetime.datetime | None = None) ->
         )
         points = points.filter(area__in=inside.values("pk"))
     if query.text:
-        words = query.text.split()
-        for word in words[:6]:
+        # Each word, folded as the stored keys are (no accents, case or Arabic vowel marks), must be in
+        # the point's name or address, its provider's name, or a description in any language.
+        for word in search_words(query.text):
             points = points.filter(
-                Q(name__icontains=word)
-                | Q(provider__name__icontains=word)
-                | Q(address__icontains=word)
-                | Q(pk__in=ServicePointText.objects.filter(description__icontains=word).values("point_id"))
+                Q(search_text__contains=word)
+                | Q(provider__search_text__contains=word)
+                | Q(pk__in=ServicePointText.objects.filter(search_text__contains=word).values("point_id"))
             )
     if query.open_now:
         points = filter_open(points, at)
@@ -228,8 +230,12 @@ def search_points(query: SearchQuery, *, at: datetime.datetime | None = None) ->
         by_pk = loaded(points.filter(pk__in=[pk for _distance, _name, pk in page])).in_bulk()
         results = [PointResult(by_pk[pk], round(d, 2), opening_state(by_pk[pk], at)) for d, _name, pk in page]
         return SearchResult(results=results, total=len(measured), query=query)
-    total = points.count()
-    page_points = list(loaded(points).order_by("name", "pk")[query.offset : query.offset + query.limit])
+    # One query finds every match in page order (ids only), which gives the total too: counting and
+    # then fetching the page would make the database evaluate the filters (open now, words) twice.
+    ids = list(points.order_by("name", "pk").values_list("pk", flat=True))
+    page_ids = ids[query.offset : query.offset + query.limit]
+    by_pk = loaded(ServicePoint.objects.filter(pk__in=page_ids)).in_bulk()
+    total, page_points = len(ids), [by_pk[pk] for pk in page_ids]
     return SearchResult(
         results=[PointResult(p, None, opening_state(p, at)) for p in page_points], total=total, query=query
     )
@@ -294,6 +300,7 @@ def save_point(
     if new_exceptions is not None and _replace_exceptions(point, new_exceptions):
         changed_texts.append("exceptions")
     fields = sorted({*changed, *(["categories"] if categories is not None else []), *changed_texts})
+    freshness.mark_changed()
     audit.record_change(AuditAction.CREATE if adding else AuditAction.UPDATE, point, by=by, fields=fields)
     return point
 
@@ -442,6 +449,7 @@ def save_provider(provider: ServiceProvider, *, by: User, changed: Iterable[str]
             _require_content_manager(by, stored_owner)
     provider.full_clean()
     provider.save()
+    freshness.mark_changed()
     audit.record_change(
         AuditAction.CREATE if adding else AuditAction.UPDATE, provider, by=by, fields=sorted(changed)
     )
@@ -455,6 +463,7 @@ def set_point_status(point: ServicePoint, *, status: str, by: User) -> ServicePo
         raise ValidationError({"status": _("Unknown status.")})
     point.status = status
     point.save(update_fields=["status", "updated_at"])
+    freshness.mark_changed()
     audit.record_change(AuditAction.UPDATE, point, by=by, fields=["status"], detail={"status": status})
     return point
 
@@ -466,6 +475,7 @@ def verify_point(point: ServicePoint, *, by: User) -> ServicePoint:
     point.last_verified_at = timezone.now()
     point.verified_by = by
     point.save(update_fields=["last_verified_at", "verified_by", "updated_at"])
+    freshness.mark_changed()
     audit.record_change(AuditAction.UPDATE, point, by=by, fields=["last_verified_at", "verified_by"])
     return point
 

@@ -17,5 +17,6 @@ urlpatterns = [
     path("providers/new/", views.provider_create, name="provider_create"),
     path("providers/<int:pk>/", views.provider_edit, name="provider_edit"),
     path("import/", views.import_upload, name="import"),
+    path("import/<int:pk>/", views.import_job, name="import_job"),
     path("export/", views.export, name="export"),
 ]

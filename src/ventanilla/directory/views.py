@@ -29,7 +29,7 @@ from django.views.decorators.http import require_POST
 from ventanilla.accounts.models import Organisation, User
 from ventanilla.core.roles import Permission
 from ventanilla.core.scoping import scope_for
-from ventanilla.directory import exports, imports, services
+from ventanilla.directory import exports, imports, jobs, services
 from ventanilla.directory.forms import (
     ExceptionFormSet,
     ImportForm,
@@ -39,7 +39,7 @@ from ventanilla.directory.forms import (
     WeeklyHoursForm,
     text_forms,
 )
-from ventanilla.directory.models import PublicationStatus, ServicePoint, ServiceProvider
+from ventanilla.directory.models import ImportJob, PublicationStatus, ServicePoint, ServiceProvider
 
 PAGE_SIZE = 50
 IMPORT_SESSION_KEY = "ventanilla_directory_import"
@@ -313,8 +313,7 @@ def provider_edit(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 def _import_dir() -> Path:
-    directory = Path(settings.DATA_DIR) / "imports"
-    directory.mkdir(parents=True, exist_ok=True)
+    directory = jobs.upload_dir()
     # Files of abandoned previews are removed after a day.
     for old in directory.glob("*"):
         if old.is_file() and time.time() - old.stat().st_mtime > IMPORT_MAX_AGE_SECONDS:
@@ -336,7 +335,7 @@ def _pending_import(request: HttpRequest) -> tuple[Path, dict[str, Any]] | None:
 def import_upload(request: HttpRequest) -> HttpResponse:
     """Upload → a report on every row (nothing written) → confirm → written in one transaction.
 
-    Imports run synchronously in the request: a file of a few thousand rows takes seconds."""
+    The check runs in the request; the import itself is a background job with a status page."""
     owners = _owners(request)
     if request.method == "POST" and "confirm" in request.POST:
         return _import_confirm(request, owners)
@@ -376,6 +375,7 @@ def import_upload(request: HttpRequest) -> HttpResponse:
 
 
 def _import_confirm(request: HttpRequest, owners: QuerySet[Organisation]) -> HttpResponse:
+    """Start the import as a background job and follow it on its status page."""
     pending = _pending_import(request)
     if pending is None or request.POST.get("confirm") != pending[1]["token"]:
         messages.error(request, _("That upload has expired or was already imported. Upload the file again."))
@@ -384,42 +384,35 @@ def _import_confirm(request: HttpRequest, owners: QuerySet[Organisation]) -> Htt
     organisation = owners.filter(pk=details["organisation"]).first()
     if organisation is None:
         raise PermissionDenied
-    try:
-        result = imports.import_directory(
-            path,
-            organisation=organisation,
-            by=_user(request),
-            skip_invalid=bool(details["skip_invalid"]),
-            file_format=details["suffix"].lstrip("."),
-        )
-    except imports.DirectoryImportError as error:
-        # The file was checked, but the directory changed since (an area or a provider): say why.
-        context = {
-            "report": error.report,
-            "file_name": details["name"],
-            "organisation": organisation,
-            "skip_invalid": details["skip_invalid"],
-            "can_import": False,
-            "sample": [],
-            "columns": exports.COLUMNS,
-        }
-        return render(request, "directory/import_report.html", context, status=400)
-    finally:
-        request.session.pop(IMPORT_SESSION_KEY, None)
-        path.unlink(missing_ok=True)
-    messages.success(
-        request,
-        _(
-            "Imported %(points)s service points (%(providers)s new providers, as drafts); "
-            "%(skipped)s invalid rows skipped."
-        )
-        % {
-            "points": result.points_created,
-            "providers": result.providers_created,
-            "skipped": result.rows_skipped,
-        },
+    request.session.pop(IMPORT_SESSION_KEY, None)
+    # The job owns the file from here and removes it when it ends.
+    job = jobs.start_import(
+        path.name,
+        organisation=organisation,
+        by=_user(request),
+        file_name=details["name"],
+        skip_invalid=bool(details["skip_invalid"]),
     )
-    return redirect("directory:point_list")
+    return redirect("directory:import_job", pk=job.pk)
+
+
+@login_required
+def import_job(request: HttpRequest, pk: int) -> HttpResponse:
+    """Progress of an import while it runs (refreshed by htmx, or by a meta refresh without JavaScript),
+    then its report. Another organisation's job does not exist here."""
+    managed_organisations(request)
+    job = (
+        ImportJob.objects.visible_to(request.user)
+        .select_related("organisation", "created_by")
+        .filter(pk=pk)
+        .first()
+    )
+    if job is None:
+        raise Http404
+    template = (
+        "directory/_import_job.html" if getattr(request, "htmx", False) else "directory/import_job.html"
+    )
+    return render(request, template, {"job": job, "refresh_seconds": 2})
 
 
 @login_required

@@ -144,9 +144,16 @@ class ContentTranslation(models.Model):
         _("status"), max_length=10, choices=TranslationStatus.choices, default=TranslationStatus.DRAFT
     )
     revision = models.PositiveIntegerField(_("revision"), default=1)
-    # For a translation: the source revision it was made from. Behind the source's revision = outdated.
+    # For a translation: the source revision its current words were made from (the source words the
+    # translator saw). `is_outdated` (for staff lists) is set when a *published* source revision is newer:
+    # a source draft alone never flags its translations, as the public still reads the older source.
     source_revision = models.PositiveIntegerField(_("translated from source revision"), default=1)
     is_outdated = models.BooleanField(_("source changed since translation"), default=False)
+    # The source revision the *published* words were made from; the public page says "may be outdated"
+    # only when it is older than the source's published revision.
+    published_source_revision = models.PositiveIntegerField(
+        _("published words translated from source revision"), null=True, blank=True
+    )
     updated_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )

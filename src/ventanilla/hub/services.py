@@ -25,6 +25,7 @@ from ventanilla.hub.models import (
     ContentRevision,
     ContentTranslation,
     Sensitivity,
+    Severity,
     TranslationStatus,
 )
 
@@ -136,14 +137,13 @@ def save_translation(item: ContentItem, *, language: str, by: User, **values: An
     translation.status = TranslationStatus.DRAFT
     translation.updated_by = by
     translation.full_clean(exclude=["item"])
-    is_source = language == item.source_language
-    if not is_source:
+    if language != item.source_language:
+        # Made from the source words the translator sees (the latest source revision, draft or not).
+        # Editing the source does not flag anything: only publishing a newer source does (`publish`).
         source = ContentTranslation.objects.filter(item=item, language=item.source_language).first()
         translation.source_revision = source.revision if source else 1
         translation.is_outdated = False
     translation.save()
-    if is_source and not adding:
-        ContentTranslation.objects.filter(item=item).exclude(language=language).update(is_outdated=True)
     _history(translation, "created" if adding else "edited", by)
     audit.record_change(
         AuditAction.CREATE if adding else AuditAction.UPDATE,
@@ -201,7 +201,17 @@ def publish(translation: ContentTranslation, *, by: User) -> ContentTranslation:
     translation.published_at = now
     translation.published_content = _snapshot(translation)
     translation.published_revision = translation.revision
+    if translation.language == item.source_language:
+        translation.published_source_revision = None
+        translation.is_outdated = False
+    else:
+        translation.published_source_revision = translation.source_revision
     translation.save()
+    if translation.language == item.source_language:
+        # The public now reads this source revision: translations made from an older one are outdated.
+        ContentTranslation.objects.filter(item=item, source_revision__lt=translation.revision).exclude(
+            language=item.source_language
+        ).update(is_outdated=True)
     if item.last_verified_at is None:
         ContentItem.objects.filter(pk=item.pk).update(last_verified_at=now, verified_by=by)
     _history(translation, "published", by)
@@ -236,6 +246,7 @@ def archive(translation: ContentTranslation, *, by: User) -> ContentTranslation:
     translation.status = TranslationStatus.ARCHIVED
     translation.published_content = {}
     translation.published_revision = None
+    translation.published_source_revision = None
     translation.save()
     _history(translation, "archived", by)
     audit.record_change(
@@ -254,6 +265,90 @@ def verify_item(item: ContentItem, *, by: User) -> ContentItem:
     return item
 
 
+# Item settings that may change after creation (key, kind, owner and source language are fixed: the key is
+# in public links and the words of every language hang on the source language).
+ITEM_SETTINGS = ("sensitivity", "severity", "valid_from", "valid_to", "categories", "areas")
+
+
+@dataclass(frozen=True)
+class ItemUpdate:
+    """What `update_item` changed, for the message shown to the person who made the change."""
+
+    item: ContentItem
+    changed: list[str]
+    unpublished: int  # translations taken offline because the item became sensitive
+
+
+def _unpublish_all(item: ContentItem, *, by: User) -> int:
+    """Take every published language offline. The words stay as a draft, so making the item public again
+    needs a fresh review instead of bringing back words nobody looked at under the new class."""
+    count = 0
+    for translation in ContentTranslation.objects.select_for_update().filter(
+        item=item, published_revision__isnull=False
+    ):
+        translation.published_content = {}
+        translation.published_revision = None
+        translation.published_source_revision = None
+        if translation.status == TranslationStatus.PUBLISHED:
+            translation.status = TranslationStatus.DRAFT
+        translation.save()
+        _history(translation, "unpublished", by)
+        count += 1
+    return count
+
+
+@transaction.atomic
+def update_item(item: ContentItem, *, by: User, **changes: Any) -> ItemUpdate:
+    """Change an item's settings after creation: sensitivity, severity, validity, related services, areas.
+
+    Making an item sensitive takes every published language offline at once (sensitive content is never
+    public). A protection-critical item needs a reviewer other than the author at its next publication;
+    `publish` enforces that from the item's class at publishing time, so changing the class is enough.
+    """
+    unknown = sorted(set(changes) - set(ITEM_SETTINGS))
+    if unknown:
+        raise ValidationError({name: _("This setting cannot be changed here.") for name in unknown})
+    item = ContentItem.objects.select_for_update().get(pk=item.pk)
+    _require_manager(by, item)
+    if "sensitivity" in changes and changes["sensitivity"] not in Sensitivity.values:
+        raise ValidationError({"sensitivity": _("Unknown sensitivity class.")})
+    severity = changes.get("severity", item.severity) or ""
+    if severity and severity not in Severity.values:
+        raise ValidationError({"severity": _("Unknown severity.")})
+    if item.kind == ContentKind.ALERT and not severity:
+        raise ValidationError({"severity": _("An alert needs a severity.")})
+    changed: list[str] = []
+    for name in ("sensitivity", "severity", "valid_from", "valid_to"):
+        if name in changes and getattr(item, name) != (changes[name] or ("" if name == "severity" else None)):
+            setattr(item, name, changes[name] or ("" if name == "severity" else None))
+            changed.append(name)
+    item.full_clean(exclude=["owner", "key", "categories", "areas"], validate_unique=False)
+    related: dict[str, list[Any]] = {}
+    for name in ("categories", "areas"):
+        if name in changes:
+            wanted = list(changes[name] or [])
+            current = set(getattr(item, name).values_list("pk", flat=True))
+            if {obj.pk for obj in wanted} != current:
+                related[name] = wanted
+                changed.append(name)
+    if not changed:
+        return ItemUpdate(item=item, changed=[], unpublished=0)
+    item.save()
+    for name, objects in related.items():
+        getattr(item, name).set(objects)
+    unpublished = 0
+    if "sensitivity" in changed and item.sensitivity == Sensitivity.SENSITIVE:
+        unpublished = _unpublish_all(item, by=by)
+    audit.record_change(
+        AuditAction.UPDATE,
+        item,
+        by=by,
+        fields=changed,
+        detail={"sensitivity": item.sensitivity, "unpublished": unpublished},
+    )
+    return ItemUpdate(item=item, changed=changed, unpublished=unpublished)
+
+
 # --- What the public reads ---------------------------------------------------------------------------
 
 
@@ -265,7 +360,7 @@ class PublicText:
     language: str
     words: dict[str, Any]
     is_fallback: bool  # not available in the reader's language: shown in another one
-    is_outdated: bool  # the source changed since this translation was made
+    is_outdated: bool  # the published source is newer than the one these published words came from
 
 
 def public_items() -> QuerySet[ContentItem]:
@@ -292,12 +387,27 @@ def current_alerts(at: datetime.datetime | None = None) -> QuerySet[ContentItem]
     )
 
 
+def _published_words_outdated(
+    translation: ContentTranslation, item: ContentItem, source_revision: int | None
+) -> bool:
+    """Whether the published words of a translation came from an older source than the one online.
+
+    Compared with the *published* source only: a source draft the public cannot read yet does not make
+    a translation outdated, and neither does an unpublished (or archived) source."""
+    if translation.language == item.source_language or source_revision is None:
+        return False
+    made_from = translation.published_source_revision
+    return made_from is not None and made_from < source_revision
+
+
 def public_text(item: ContentItem, language: str) -> PublicText | None:
     """Published words in `language`, else in the source language, else in any published language."""
     translations = getattr(item, "published_translations", None)
     if translations is None:
         translations = list(item.translations.exclude(published_revision=None))
     by_language = {t.language: t for t in translations}
+    source = by_language.get(item.source_language)
+    source_revision = source.published_revision if source is not None else None
     for candidate, fallback in (
         (language, False),
         (item.source_language, True),
@@ -310,7 +420,7 @@ def public_text(item: ContentItem, language: str) -> PublicText | None:
                 language=candidate,
                 words=dict(translation.published_content),
                 is_fallback=fallback,
-                is_outdated=translation.is_outdated,
+                is_outdated=_published_words_outdated(translation, item, source_revision),
             )
     return None
 

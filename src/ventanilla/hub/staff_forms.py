@@ -10,6 +10,8 @@ from django.db.models import QuerySet
 from django.utils.translation import gettext_lazy as _
 
 from ventanilla.accounts.models import Organisation
+from ventanilla.areas.models import AdministrativeArea
+from ventanilla.directory.models import ServiceCategory
 from ventanilla.hub.models import ContentItem, ContentKind, ContentTranslation, Sensitivity, Severity
 
 
@@ -91,6 +93,44 @@ class TranslationForm(forms.Form):
         words = dict(self.cleaned_data)
         words["steps"] = [line.strip() for line in words["steps"].splitlines() if line.strip()]
         return words
+
+
+class ItemSettingsForm(forms.Form):
+    """The settings of an existing item (its key, kind, owner and first language stay as created)."""
+
+    sensitivity = forms.ChoiceField(label=_("Sensitivity"), choices=Sensitivity.choices)
+    severity = forms.ChoiceField(
+        label=_("Severity (alerts)"), choices=[("", "—"), *Severity.choices], required=False
+    )
+    valid_from = forms.DateTimeField(
+        label=_("Valid from"), required=False, widget=forms.DateTimeInput(attrs={"type": "datetime-local"})
+    )
+    valid_to = forms.DateTimeField(
+        label=_("Valid until"), required=False, widget=forms.DateTimeInput(attrs={"type": "datetime-local"})
+    )
+    categories = forms.ModelMultipleChoiceField(
+        label=_("Related services"),
+        queryset=ServiceCategory.objects.order_by("position"),
+        required=False,
+        widget=forms.CheckboxSelectMultiple,
+    )
+    areas = forms.ModelMultipleChoiceField(
+        label=_("Areas concerned"),
+        queryset=AdministrativeArea.objects.order_by("level", "pcode"),
+        required=False,
+        help_text=_("Hold Ctrl (or Cmd) to choose several."),
+    )
+
+    @classmethod
+    def initial_for(cls, item: ContentItem) -> dict[str, Any]:
+        return {
+            "sensitivity": item.sensitivity,
+            "severity": item.severity,
+            "valid_from": item.valid_from,
+            "valid_to": item.valid_to,
+            "categories": list(item.categories.all()),
+            "areas": list(item.areas.all()),
+        }
 
 
 class SendBackForm(forms.Form):

@@ -13,6 +13,7 @@ urlpatterns = [
     path("outdated/", views.outdated_list, name="outdated_list"),
     path("stale/", views.stale_list, name="stale_list"),
     path("<int:pk>/", views.item_detail, name="item_detail"),
+    path("<int:pk>/settings/", views.item_settings, name="item_settings"),
     path("<int:pk>/verify/", views.item_verify, name="item_verify"),
     path("<int:pk>/<slug:language>/", views.translation_edit, name="translation_edit"),
     path("<int:pk>/<slug:language>/review/", views.translation_review, name="translation_review"),

@@ -23,7 +23,7 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
+from django.utils.translation import gettext_lazy, ngettext
 from django.views.decorators.http import require_POST
 
 from ventanilla.accounts.models import Organisation, User
@@ -31,7 +31,13 @@ from ventanilla.core.roles import Permission
 from ventanilla.core.scoping import scope_for
 from ventanilla.hub import services
 from ventanilla.hub.models import ContentItem, ContentRevision, ContentTranslation
-from ventanilla.hub.staff_forms import ItemFilterForm, ItemForm, SendBackForm, TranslationForm
+from ventanilla.hub.staff_forms import (
+    ItemFilterForm,
+    ItemForm,
+    ItemSettingsForm,
+    SendBackForm,
+    TranslationForm,
+)
 
 PAGE_SIZE = 50
 LANGUAGE_NAMES = dict(settings.LANGUAGES)
@@ -43,6 +49,7 @@ REVISION_ACTIONS = {
     "published": gettext_lazy("Published"),
     "sent_back": gettext_lazy("Sent back"),
     "archived": gettext_lazy("Archived"),
+    "unpublished": gettext_lazy("Taken offline (the item became sensitive)"),
 }
 
 
@@ -218,6 +225,39 @@ def item_detail(request: HttpRequest, pk: int) -> HttpResponse:
     )
     context = {"item": item, "languages": _languages(item), "stale_days": settings.DIRECTORY_STALE_DAYS}
     return render(request, "hub/staff/item_detail.html", context)
+
+
+@login_required
+def item_settings(request: HttpRequest, pk: int) -> HttpResponse:
+    item = _item(request, pk)
+    form = ItemSettingsForm(request.POST or None, initial=ItemSettingsForm.initial_for(item))
+    status = 200
+    if request.method == "POST":
+        if form.is_valid():
+            try:
+                done = services.update_item(item, by=_user(request), **form.cleaned_data)
+            except services.ContentPermissionError:
+                raise PermissionDenied from None
+            except ValidationError as error:
+                _attach(error, form)
+            else:
+                if done.unpublished:
+                    messages.warning(
+                        request,
+                        ngettext(
+                            "Saved. The item is sensitive: %(count)d published language went offline.",
+                            "Saved. The item is sensitive: %(count)d published languages went offline.",
+                            done.unpublished,
+                        )
+                        % {"count": done.unpublished},
+                    )
+                elif done.changed:
+                    messages.success(request, _("The settings were saved."))
+                else:
+                    messages.info(request, _("Nothing changed."))
+                return redirect(_next_or(request, reverse("content:item_detail", args=[item.pk])))
+        status = 400
+    return render(request, "hub/staff/item_settings.html", {"item": item, "form": form}, status=status)
 
 
 @login_required

@@ -8,6 +8,7 @@ Nothing here needs an account. Pages carry no CSRF token or personal data, so th
 
 from __future__ import annotations
 
+import dataclasses
 import datetime
 import re
 from dataclasses import dataclass
@@ -31,7 +32,8 @@ from django.views.decorators.gzip import gzip_page
 from django.views.decorators.http import require_safe
 
 from ventanilla.areas.models import AdministrativeArea
-from ventanilla.directory import dataset
+from ventanilla.directory import dataset, freshness
+from ventanilla.directory.answer_cache import cached_public_page
 from ventanilla.directory.geo import Position, parse_position
 from ventanilla.directory.hours import local_now, opening_state
 from ventanilla.directory.models import Category, ServiceCategory, ServicePoint, Sexes
@@ -49,6 +51,10 @@ from ventanilla.hub.models import ContentKind, Severity
 
 DATASET_MAX_AGE = 300  # seconds a browser or proxy may reuse /directory.json without asking again
 EXCEPTIONS_AHEAD_DAYS = 60
+# Results a page shows: a screenful or two on a phone, and a page that renders in a few milliseconds
+# (rendering each result is most of what an uncached search costs). Further pages are links.
+RESULTS_PER_PAGE = 20
+MAX_PAGE = 10_000
 SEVERITY_ORDER: dict[str, int] = {Severity.DANGER: 0, Severity.WARNING: 1, Severity.INFO: 2}
 _KNOWN_LANGUAGES = set(Locale("en").languages) | set(REGIONAL_LANGUAGES)
 
@@ -97,8 +103,17 @@ class AreaOption:
     depth: int
 
 
-def area_options() -> list[AreaOption]:
-    """Areas with published points and the areas above them, in tree order (one query)."""
+def area_options(*, directory_version: int | None = None) -> list[AreaOption]:
+    """Areas with published points and the areas above them, in tree order, in the reader's language.
+
+    Kept in the cache until the directory changes (`directory.freshness`): every search page lists
+    them, and working them out reads every published point."""
+    return freshness.derived(
+        f"area_options:{_language()}", _area_options, directory_version=directory_version
+    )
+
+
+def _area_options() -> list[AreaOption]:
     areas = AdministrativeArea.objects.filter(
         pk__in=published_points().exclude(area=None).values("area_id")
     ).select_related("parent__parent")
@@ -132,6 +147,7 @@ class SearchForm(forms.Form):
     open = forms.BooleanField(required=False, label=gettext_lazy("Open now"))
     area = forms.CharField(required=False, max_length=20, label=gettext_lazy("Area"))
     near = forms.CharField(required=False, max_length=60, label=gettext_lazy("Position"))
+    page = forms.IntegerField(required=False, min_value=1, max_value=MAX_PAGE, label=gettext_lazy("Page"))
 
     def __init__(self, *args: Any, areas: list[AreaOption], **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -163,14 +179,29 @@ class SearchForm(forms.Form):
             raise forms.ValidationError(str(error)) from None
 
 
-def _spoken_languages(selected: str) -> list[tuple[str, str]]:
-    """Languages that published points speak, named in the reader's language (one query)."""
+def _spoken_languages(selected: str, *, directory_version: int | None = None) -> list[tuple[str, str]]:
+    """Languages that published points speak (and the one chosen), named in the reader's language.
+
+    The list is kept in the cache until the directory changes: it reads every published point."""
+    reader = _language()
+    spoken: list[tuple[str, str]] = freshness.derived(
+        f"spoken_languages:{reader}",
+        lambda: _named_languages(_codes_spoken(), reader),
+        directory_version=directory_version,
+    )
+    if selected and selected not in {code for code, _name in spoken}:
+        return _named_languages({selected, *(code for code, _name in spoken)}, reader)
+    return spoken
+
+
+def _codes_spoken() -> set[str]:
     codes: set[str] = set()
     for value in published_points().order_by().values_list("languages", flat=True).distinct():
         codes.update(code for code in value.split(",") if code)
-    if selected:
-        codes.add(selected)
-    reader = _language()
+    return codes
+
+
+def _named_languages(codes: set[str], reader: str) -> list[tuple[str, str]]:
     return sorted(
         ((code, language_name(code, reader)) for code in codes), key=lambda pair: pair[1].casefold()
     )
@@ -187,6 +218,40 @@ def _result_rows(results: list[PointResult]) -> list[dict[str, Any]]:
         }
         for result in results
     ]
+
+
+@dataclass(frozen=True)
+class PageLink:
+    number: int | None  # None: a gap ("…") between the numbers shown
+    url: str
+    current: bool = False
+
+
+def _page_url(request: HttpRequest, number: int) -> str:
+    """This search's address at page `number` (page 1 has no `page`, so it is the plain search)."""
+    query = request.GET.copy()
+    query.pop("page", None)
+    if number > 1:
+        query["page"] = str(number)
+    encoded = query.urlencode()
+    return f"{request.path}?{encoded}#results" if encoded else f"{request.path}#results"
+
+
+def _pagination(request: HttpRequest, page: int, pages: int) -> dict[str, Any]:
+    """Links to the first and last pages and the two either side of this one, with gaps between."""
+    shown = sorted({1, pages, *range(max(1, page - 2), min(pages, page + 2) + 1)})
+    links: list[PageLink] = []
+    for number in shown:
+        if links and links[-1].number is not None and number - links[-1].number > 1:
+            links.append(PageLink(None, ""))
+        links.append(PageLink(number, _page_url(request, number), current=number == page))
+    return {
+        "page": page,
+        "pages": pages,
+        "page_links": links if pages > 1 else [],
+        "previous_url": _page_url(request, page - 1) if page > 1 else "",
+        "next_url": _page_url(request, page + 1) if page < pages else "",
+    }
 
 
 def _form_errors(form: forms.Form) -> list[tuple[str, str]]:
@@ -212,10 +277,11 @@ def home(request: HttpRequest) -> HttpResponse:
     return render(request, "hub/home.html", context)
 
 
+@cached_public_page
 @gzip_page
 @require_safe
-def results(request: HttpRequest) -> HttpResponse:
-    areas = area_options()
+def results(request: HttpRequest, *, at: datetime.datetime, directory_version: int) -> HttpResponse:
+    areas = area_options(directory_version=directory_version)
     form = SearchForm(request.GET, areas=areas)
     context: dict[str, Any] = {
         "form": form,
@@ -233,16 +299,33 @@ def results(request: HttpRequest) -> HttpResponse:
             area=data["area"],
             open_now=data["open"],
             near=data["near"],
+            limit=RESULTS_PER_PAGE,
         )
-        found = search_points(query)
-        context.update({"rows": _result_rows(found.results), "total": found.total, "searched": True})
+        page = data["page"] or 1
+        found = search_points(dataclasses.replace(query, offset=(page - 1) * RESULTS_PER_PAGE), at=at)
+        pages = max(1, -(-found.total // RESULTS_PER_PAGE))
+        if page > pages:  # an old link after the list shrank: its last page, not an empty one
+            page = pages
+            found = search_points(dataclasses.replace(query, offset=(page - 1) * RESULTS_PER_PAGE), at=at)
+        context.update(
+            {
+                "rows": _result_rows(found.results),
+                "total": found.total,
+                "searched": True,
+                "first_shown": (page - 1) * RESULTS_PER_PAGE + 1,
+                "last_shown": (page - 1) * RESULTS_PER_PAGE + len(found.results),
+                **_pagination(request, page, pages),
+            }
+        )
         chosen = next((option for option in areas if option.pcode == data["area"]), None)
         context["area_name"] = chosen.label if chosen else data["area"]
         context["category_name"] = Category(data["category"]).label if data["category"] else ""
     else:
         context["errors"] = _form_errors(form)
         status = 400
-    context["languages"] = _spoken_languages(form.cleaned_data.get("language", ""))
+    context["languages"] = _spoken_languages(
+        form.cleaned_data.get("language", ""), directory_version=directory_version
+    )
     return render(request, "hub/results.html", context, status=status)
 
 

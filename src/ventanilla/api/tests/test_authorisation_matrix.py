@@ -36,6 +36,7 @@ from ventanilla.core import audit
 from ventanilla.core.models import AuditAction, AuditEntry
 from ventanilla.core.roles import Role
 from ventanilla.directory.models import (
+    ImportJob,
     OpeningException,
     OpeningHours,
     PublicationStatus,
@@ -511,6 +512,16 @@ def staff_point(world: World) -> ServicePoint:
     return point
 
 
+def staff_import_job(world: World) -> ImportJob:
+    """A finished import job of organisation A (made once per world)."""
+    job = ImportJob.objects.filter(organisation=world.a.organisation).first()
+    if job is None:
+        job = ImportJob.objects.create(
+            organisation=world.a.organisation, file_name="points.csv", stored_name="gone.csv", status="done"
+        )
+    return job
+
+
 def staff_item(world: World, *, in_review: bool = False) -> ContentItem:
     """Organisation A's item "staff-item" with English words in draft (or in review), made once per world."""
     item = ContentItem.objects.filter(key="staff-item").first()
@@ -612,6 +623,12 @@ READS += [
         STAFF_A_OBJECT,
     ),
     Row("directory:import", "GET", lambda w: "/en/staff/directory/import/", STAFF_PAGE),
+    Row(
+        "directory:import_job",
+        "GET",
+        lambda w: f"/en/staff/directory/import/{staff_import_job(w).pk}/",
+        STAFF_A_OBJECT,
+    ),
     # Each content manager exports the rows their own organisations keep.
     Row("directory:export", "GET", lambda w: "/en/staff/directory/export/", STAFF_PAGE),
     Row("content:item_list", "GET", lambda w: "/en/staff/content/", STAFF_PAGE),
@@ -620,6 +637,12 @@ READS += [
     Row("content:outdated_list", "GET", lambda w: "/en/staff/content/outdated/", STAFF_PAGE),
     Row("content:stale_list", "GET", lambda w: "/en/staff/content/stale/", STAFF_PAGE),
     Row("content:item_detail", "GET", lambda w: f"/en/staff/content/{staff_item(w).pk}/", STAFF_A_OBJECT),
+    Row(
+        "content:item_settings",
+        "GET",
+        lambda w: f"/en/staff/content/{staff_item(w).pk}/settings/",
+        STAFF_A_OBJECT,
+    ),
     Row(
         "content:item_verify", "GET", lambda w: f"/en/staff/content/{staff_item(w).pk}/verify/", everyone(405)
     ),
@@ -959,6 +982,16 @@ def translation_sent_back_then_reset(world: World, principal: str) -> None:
 
 def content_item_verified(world: World, principal: str) -> None:
     assert ContentItem.objects.get(key="api-item").verified_by_id == user_of(world, principal).pk
+
+
+def content_item_class_changed_then_reset(world: World, principal: str) -> None:
+    item = ContentItem.objects.get(key="api-item")
+    assert (item.sensitivity, list(item.categories.values_list("code", flat=True))) == (
+        "protection_critical",
+        ["legal"],
+    )
+    ContentItem.objects.filter(pk=item.pk).update(sensitivity="public")
+    item.categories.clear()
 
 
 WRITES = [
@@ -1308,6 +1341,22 @@ WRITES = [
         audit_actions=(AuditAction.UPDATE,),
     ),
     Row(
+        "content-item-detail",
+        "PATCH",
+        lambda w: f"/api/v1/content-items/{api_item(w).key}/",
+        CONTENT_MANAGER_DRAFT_WRITE,
+        data=lambda w: {"sensitivity": "protection_critical", "categories": ["legal"]},
+        effect=content_item_class_changed_then_reset,
+        audit_actions=(AuditAction.UPDATE,),
+    ),
+    Row(
+        "content-item-detail",
+        "PUT",
+        lambda w: f"/api/v1/content-items/{api_item(w).key}/",
+        everyone(405, anonymous=401),
+        data=lambda w: {"sensitivity": "public"},
+    ),
+    Row(
         "content-item-verify",
         "POST",
         lambda w: f"/api/v1/content-items/{api_item(w).key}/verify/",
@@ -1449,6 +1498,12 @@ def staff_archived_then_reset(world: World, principal: str) -> None:
         user_of(world, principal).pk,
     )
     ContentTranslation.objects.filter(pk=translation.pk).update(status="draft")
+
+
+def staff_item_class_changed_then_reset(world: World, principal: str) -> None:
+    item = ContentItem.objects.get(key="staff-item")
+    assert item.sensitivity == "protection_critical"
+    ContentItem.objects.filter(pk=item.pk).update(sensitivity="public")
 
 
 def staff_item_verified(world: World, principal: str) -> None:
@@ -1608,6 +1663,23 @@ WRITES += [
         data=lambda w: {"next": "/en/staff/content/"},
         effect=staff_archived_then_reset,
         audit_actions=(AuditAction.UPDATE,),
+    ),
+    Row(
+        "content:item_settings",
+        "POST",
+        lambda w: f"/en/staff/content/{staff_item(w).pk}/settings/",
+        staff_a_write("302 /en/staff/content/"),
+        data=lambda w: {"sensitivity": "protection_critical", "next": "/en/staff/content/"},
+        effect=staff_item_class_changed_then_reset,
+        audit_actions=(AuditAction.UPDATE,),
+    ),
+    Row(
+        "content:item_settings",
+        "POST",
+        lambda w: f"/en/staff/content/{staff_item(w).pk}/settings/",
+        staff_a_write(400),
+        data=lambda w: {"sensitivity": "secret"},
+        id="POST content:item_settings (unknown sensitivity)",
     ),
     Row(
         "content:item_verify",
@@ -2534,6 +2606,7 @@ OBJECT_URLS = [
     ),
     ("GET", lambda w: f"/api/v1/service-providers/{a_provider(w, status=PublicationStatus.DRAFT).pk}/"),
     ("GET", lambda w: f"/api/v1/content-items/{api_item(w).key}/"),
+    ("PATCH", lambda w: f"/api/v1/content-items/{api_item(w).key}/"),
     ("PUT", lambda w: f"/api/v1/content-items/{api_item(w).key}/translations/en/"),
     ("POST", lambda w: f"/api/v1/content-items/{api_item(w).key}/translations/en/submit/"),
 ]

@@ -58,6 +58,8 @@ def test_serve_starts_gunicorn_with_defaults(monkeypatch, started):
     assert len(started) == 1
     assert gunicorn_arguments(started[0]) == [
         "ventanilla.wsgi:application",
+        "--config",
+        "python:ventanilla.core.gunicorn_conf",
         "--bind",
         "127.0.0.1:8000",
         "--workers",
@@ -71,6 +73,20 @@ def test_serve_starts_gunicorn_with_defaults(monkeypatch, started):
         "--timeout",
         "60",
     ]
+
+
+def test_each_worker_freezes_the_loaded_app_out_of_the_collector_unless_told_not_to(monkeypatch):
+    from ventanilla.core import gunicorn_conf
+
+    calls: list[str] = []
+    monkeypatch.setattr(gunicorn_conf.gc, "collect", lambda: calls.append("collect"))
+    monkeypatch.setattr(gunicorn_conf.gc, "freeze", lambda: calls.append("freeze"))
+    monkeypatch.delenv("WEB_GC_FREEZE", raising=False)
+    gunicorn_conf.post_worker_init(worker=None)
+    assert calls == ["collect", "freeze"]
+    monkeypatch.setenv("WEB_GC_FREEZE", "false")
+    gunicorn_conf.post_worker_init(worker=None)
+    assert calls == ["collect", "freeze"]
 
 
 def test_serve_reads_the_environment(monkeypatch, started):

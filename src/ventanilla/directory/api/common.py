@@ -8,9 +8,9 @@ from django.core.exceptions import ValidationError as DjangoValidationError
 from django.utils.translation import gettext as _
 from rest_framework import permissions, serializers
 from rest_framework.request import Request
-from rest_framework.throttling import AnonRateThrottle
 
 from ventanilla.api.errors import ERROR_RESPONSES
+from ventanilla.api.throttling import FixedWindowAnonThrottle
 from ventanilla.core.roles import Permission
 from ventanilla.core.scoping import scope_for
 
@@ -48,7 +48,7 @@ class ManagesContent(permissions.BasePermission):
 STAFF = [permissions.IsAuthenticated, ManagesContent]
 
 
-class PublicRateThrottle(AnonRateThrottle):
+class PublicRateThrottle(FixedWindowAnonThrottle):
     """Anonymous callers share the `anon` rate (REST_FRAMEWORK["DEFAULT_THROTTLE_RATES"]); signed-in
     staff are never throttled."""
 

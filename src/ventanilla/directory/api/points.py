@@ -3,12 +3,17 @@ with conditional GET — and the staff writes (create, change, publish, archive,
 
 from __future__ import annotations
 
+import dataclasses
+import datetime
 from decimal import Decimal
-from typing import Any
+from typing import Any, NamedTuple
 
+from django.core.cache import cache
 from django.db.models import QuerySet, prefetch_related_objects
-from django.http import Http404, HttpResponseBase
+from django.http import Http404, HttpResponse, HttpResponseBase
 from django.utils import timezone
+from django.utils.cache import patch_vary_headers
+from django.utils.text import compress_string
 from drf_spectacular.utils import extend_schema, extend_schema_view
 from rest_framework import permissions, serializers, status, viewsets
 from rest_framework.decorators import action
@@ -31,6 +36,7 @@ from ventanilla.api.caching import (
 )
 from ventanilla.api.errors import ErrorSerializer
 from ventanilla.directory import services
+from ventanilla.directory.answer_cache import GZIP_MIN_BYTES, accepts_gzip, answer_key, is_cacheable_request
 from ventanilla.directory.api.common import ERRORS, STAFF, PublicRateThrottle
 from ventanilla.directory.api.serializers import (
     POINT_RESPONSES,
@@ -43,7 +49,18 @@ from ventanilla.directory.api.serializers import (
     ServicePointWriteSerializer,
 )
 from ventanilla.directory.dataset import compact_dataset, dataset_version
+from ventanilla.directory.freshness import PAGE_SECONDS, version
 from ventanilla.directory.models import PublicationStatus, ServicePoint
+
+
+class KeptAnswer(NamedTuple):
+    """A search answer as kept in the cache: its validators and the rendered body, compressed once
+    when the reader accepts gzip (the cache key says whether they do)."""
+
+    freshness: Freshness
+    body: bytes
+    content_type: str
+    gzipped: bool
 
 
 def public_points_prefetched(queryset: QuerySet[ServicePoint]) -> QuerySet[ServicePoint]:
@@ -129,6 +146,45 @@ class ServicePointViewSet(viewsets.GenericViewSet):
     # -- public ---------------------------------------------------------------------------------------
 
     def list(self, request: Request) -> HttpResponseBase:
+        """The search; anonymous JSON answers come from the cache when the same search was answered
+        in the same minute at the same directory version (`directory.answer_cache`), with the same ETag and
+        Last-Modified, so conditional GET works the same whether or not the answer was kept."""
+        now = timezone.now()
+        format_ = request.accepted_renderer.format
+        if not (is_cacheable_request(request) and format_ == "json"):
+            freshness_, data = self._search(request, now)
+            if (cached := not_modified(request, freshness_)) is not None:
+                return cached
+            return stamp(Response(data), freshness_)
+        key = answer_key(request, format_, at=now, directory_version=version())
+        kept: KeptAnswer | None = cache.get(key)
+        if kept is None:
+            freshness_, data = self._search(request, now)
+            renderer = request.accepted_renderer
+            body = renderer.render(data, request.accepted_media_type, self.get_renderer_context())
+            gzipped = accepts_gzip(request) and len(body) > GZIP_MIN_BYTES
+            kept = KeptAnswer(
+                freshness_,
+                compress_string(body) if gzipped else body,
+                request.accepted_media_type or renderer.media_type,
+                gzipped,
+            )
+            cache.set(key, kept, PAGE_SECONDS)
+        validators = kept.freshness
+        if kept.gzipped:
+            # As Django's GZipMiddleware: the compressed body is another representation of the same
+            # answer, so its ETag is weak (conditional GET compares ETags weakly: a 304 still matches).
+            validators = dataclasses.replace(validators, etag="W/" + validators.etag)
+        response = not_modified(request, validators) or stamp(
+            HttpResponse(kept.body, content_type=kept.content_type), validators
+        )
+        patch_vary_headers(response, ("Accept-Encoding",))
+        if kept.gzipped and response.status_code == 200:
+            response["Content-Encoding"] = "gzip"
+        return response
+
+    def _search(self, request: Request, now: datetime.datetime) -> tuple[Freshness, Any]:
+        """What the list answers at `now`, and the validators that identify it."""
         query = PointQuerySerializer(data=request.query_params)
         query.is_valid(raise_exception=True)
         filters = query.validated_data
@@ -136,7 +192,6 @@ class ServicePointViewSet(viewsets.GenericViewSet):
         paginator: PointPagination = self.paginator  # type: ignore[assignment]
         limit = paginator.get_limit(request) or paginator.default_limit
         offset = paginator.get_offset(request)
-        now = timezone.now()
         found = services.search_points(
             services.SearchQuery(
                 text=filters.get("q", "").strip(),
@@ -159,7 +214,7 @@ class ServicePointViewSet(viewsets.GenericViewSet):
         ]
         # Membership of the list changes when any point changes (an archived one leaves it), and with
         # open_now=true when any candidate opens or closes: the minute is then the honest bound.
-        freshness = Freshness(
+        freshness_ = Freshness(
             etag=fingerprint(
                 "points",
                 request.accepted_renderer.format,
@@ -174,8 +229,6 @@ class ServicePointViewSet(viewsets.GenericViewSet):
                 now.replace(second=0, microsecond=0) if filters["open_now"] else None,
             ),
         )
-        if (cached := not_modified(request, freshness)) is not None:
-            return cached
         paginator.request, paginator.limit, paginator.offset, paginator.count = (
             request,
             limit,
@@ -183,7 +236,7 @@ class ServicePointViewSet(viewsets.GenericViewSet):
             found.total,
         )
         data = ServicePointSerializer(views, many=True).data
-        return stamp(paginator.get_paginated_response(data), freshness)
+        return freshness_, paginator.get_paginated_response(data).data
 
     def retrieve(self, request: Request, pk: str) -> HttpResponseBase:
         point = self.get_queryset().filter(pk=pk).first()

@@ -1,6 +1,8 @@
 """Factories for directory rows (tests of other apps may import them too).
 
-Rows are created published unless a test says otherwise, so that a test about drafts says so.
+Rows are created published unless a test says otherwise, so that a test about drafts says so. Like the
+services, every factory here marks the directory changed (`directory.freshness`), so kept search
+answers are not reused across a test's own changes.
 """
 
 from __future__ import annotations
@@ -12,6 +14,7 @@ from typing import Any
 
 import factory
 
+from ventanilla.directory.freshness import mark_changed
 from ventanilla.directory.models import (
     OpeningException,
     OpeningHours,
@@ -24,7 +27,20 @@ from ventanilla.directory.models import (
 from ventanilla.testing.factories import OrganisationFactory
 
 
-class ProviderFactory(factory.django.DjangoModelFactory):
+class DirectoryFactory(factory.django.DjangoModelFactory):
+    """Creates the row, then marks the directory changed, as the services do."""
+
+    class Meta:
+        abstract = True
+
+    @classmethod
+    def _create(cls, model_class: type[Any], *args: Any, **kwargs: Any) -> Any:
+        row = super()._create(model_class, *args, **kwargs)
+        mark_changed()
+        return row
+
+
+class ProviderFactory(DirectoryFactory):
     class Meta:
         model = ServiceProvider
 
@@ -34,7 +50,7 @@ class ProviderFactory(factory.django.DjangoModelFactory):
     status = PublicationStatus.PUBLISHED
 
 
-class PointFactory(factory.django.DjangoModelFactory):
+class PointFactory(DirectoryFactory):
     class Meta:
         model = ServicePoint
         skip_postgeneration_save = True
@@ -49,6 +65,7 @@ class PointFactory(factory.django.DjangoModelFactory):
     def categories(self, create: bool, extracted: Iterable[str] | None, **kwargs: Any) -> None:
         if create and extracted:
             self.categories.set(ServiceCategory.objects.filter(code__in=list(extracted)))
+            mark_changed()
 
 
 def at_position(latitude: float, longitude: float) -> dict[str, Decimal]:
@@ -57,6 +74,7 @@ def at_position(latitude: float, longitude: float) -> dict[str, Decimal]:
 
 
 def add_hours(point: ServicePoint, weekday: int, opens: str, closes: str) -> OpeningHours:
+    mark_changed()
     return OpeningHours.objects.create(
         point=point,
         weekday=weekday,
@@ -69,6 +87,7 @@ def add_exception(
     point: ServicePoint, date: datetime.date, opens: str | None = None, closes: str | None = None
 ) -> OpeningException:
     """Closed all day unless opening times are given."""
+    mark_changed()
     return OpeningException.objects.create(
         point=point,
         date=date,
@@ -79,4 +98,5 @@ def add_exception(
 
 
 def add_text(point: ServicePoint, language: str, **values: str) -> ServicePointText:
+    mark_changed()
     return ServicePointText.objects.create(point=point, language=language, **values)

@@ -4,6 +4,7 @@ writes (points, providers, publish/archive/verify). Who may call what is in the 
 from __future__ import annotations
 
 import datetime
+import gzip
 import json
 from decimal import Decimal
 from zoneinfo import ZoneInfo
@@ -18,7 +19,9 @@ from django.utils.http import http_date
 
 from ventanilla.core.models import AuditAction, AuditEntry
 from ventanilla.directory import api as directory_api
+from ventanilla.directory import services
 from ventanilla.directory.dataset import compact_dataset, dataset_etag
+from ventanilla.directory.freshness import mark_changed
 from ventanilla.directory.hours import last_state_change
 from ventanilla.directory.models import (
     OpeningHours,
@@ -449,6 +452,7 @@ def test_list_etag_changes_when_a_point_leaves_it(points):
     ServicePoint.objects.filter(pk=points["clinic"].pk).update(
         status=PublicationStatus.ARCHIVED, updated_at=timezone.now() + datetime.timedelta(seconds=5)
     )
+    mark_changed()  # as set_point_status() does in the same transaction
     response = client.get(f"{URL}?category=medical", HTTP_IF_NONE_MATCH=etag)
     assert (response.status_code, names(response)) == (200, [])
 
@@ -504,9 +508,11 @@ def test_list_costs_the_same_queries_for_2_points_or_25(points, query, django_as
     add_points(provider, 0, 1, points["shelter"].area)
     client = Client()
     client.get(f"{URL}{query}")
+    cache.clear()  # the answer computed afresh, not the one kept a moment ago
     with CaptureQueriesContext(connection) as captured:
         client.get(f"{URL}{query}")
     add_points(provider, 1, 23, points["shelter"].area)
+    cache.clear()
     with django_assert_max_num_queries(len(captured.captured_queries)):
         response = client.get(f"{URL}{query}")
     assert {f"Extra point {n:02d}" for n in range(24)} <= set(names(response))
@@ -821,3 +827,62 @@ def test_last_state_change(frozen, at, expected):
 def test_a_point_without_hours_never_changes_state(frozen):
     point = ServicePoint.objects.prefetch_related("hours", "exceptions").get(pk=PointFactory().pk)
     assert last_state_change(point, NOW) is None
+
+
+# --- Kept answers (directory.answer_cache) -------------------------------------------------------------
+
+
+def test_a_kept_search_answer_keeps_its_etag_last_modified_and_304(points):
+    client = Client()
+    first = client.get(f"{URL}?category=medical")
+    # the data changes behind the services: the next answer is the kept one
+    ServicePoint.objects.filter(pk=points["clinic"].pk).update(name="Renamed quietly")
+    again = client.get(f"{URL}?category=medical")
+    assert again.content == first.content
+    assert (again["ETag"], again["Last-Modified"], again["Cache-Control"]) == (
+        first["ETag"],
+        first["Last-Modified"],
+        first["Cache-Control"],
+    )
+    # a phone holding the copy gets a 304 with the validators, from the kept answer too
+    revalidated = client.get(f"{URL}?category=medical", HTTP_IF_NONE_MATCH=first["ETag"])
+    assert (revalidated.status_code, revalidated["ETag"]) == (304, first["ETag"])
+    assert (
+        client.get(f"{URL}?category=medical", HTTP_IF_MODIFIED_SINCE=first["Last-Modified"]).status_code
+        == 304
+    )
+
+
+def test_an_archived_point_leaves_the_next_search_at_once(points, world):
+    client = Client()
+    etag = client.get(f"{URL}?category=medical")["ETag"]
+    clinic = points["clinic"]
+    ServicePoint.objects.filter(pk=clinic.pk).update(owner=world.a.organisation)
+    clinic.refresh_from_db()
+    services.set_point_status(clinic, status=PublicationStatus.ARCHIVED, by=world.user("a", "administrator"))
+    response = client.get(f"{URL}?category=medical", HTTP_IF_NONE_MATCH=etag)
+    assert (response.status_code, "Clínica Esperanza" in names(response)) == (200, False)
+
+
+def test_signed_in_callers_get_the_search_computed_afresh(points, world, client_for):
+    anonymous, staff = Client(), client_for(world.user("a", "caseworker"))
+    anonymous.get(f"{URL}?category=medical")
+    ServicePoint.objects.filter(pk=points["clinic"].pk).update(name="Renamed quietly")
+    assert "Renamed quietly" in names(staff.get(f"{URL}?category=medical"))
+    assert "Renamed quietly" not in names(anonymous.get(f"{URL}?category=medical"))
+
+
+def test_a_kept_search_answer_is_compressed_for_readers_that_accept_gzip(points):
+    client = Client(headers={"Accept-Encoding": "gzip, deflate"})
+    plain = Client().get(f"{URL}?category=medical")
+    first = client.get(f"{URL}?category=medical")
+    again = client.get(f"{URL}?category=medical")
+    # the body is the same JSON, compressed; its ETag is the plain answer's, made weak
+    assert (first["Content-Encoding"], again["Content-Encoding"]) == ("gzip", "gzip")
+    assert gzip.decompress(first.content) == gzip.decompress(again.content) == plain.content
+    assert first["ETag"] == "W/" + plain["ETag"]
+    assert "Accept-Encoding" in first["Vary"]
+    assert "Content-Encoding" not in plain
+    # and the weak ETag revalidates to a 304 carrying it
+    revalidated = client.get(f"{URL}?category=medical", HTTP_IF_NONE_MATCH=first["ETag"])
+    assert (revalidated.status_code, revalidated["ETag"], revalidated.content) == (304, first["ETag"], b"")

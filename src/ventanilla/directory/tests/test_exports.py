@@ -28,6 +28,7 @@ from ventanilla.directory.tests.factories import (
 from ventanilla.testing.factories import AreaFactory
 
 EXPECTED_TAGS = [
+    "#loc+id",
     "#org+name",
     "#loc+name",
     "#sector+list",
@@ -103,6 +104,7 @@ def test_csv_export_has_every_column_and_the_values_of_each_point(clinic, tmp_pa
     assert rows[0] == list(COLUMNS)
     assert rows[1] == EXPECTED_TAGS
     assert dict(zip(COLUMNS, rows[2], strict=True)) == {
+        "id": str(clinic.pk),
         "provider": "Médicos del Camino",
         "name": "Clínica La Esperanza",
         "categories": "medical;mhpss",
@@ -155,10 +157,10 @@ def test_the_area_hashtag_follows_the_level_of_the_areas(db, tmp_path):
     region = AreaFactory(pcode="GT12", level=1)
     point = PointFactory(area=region)
     # when exported, then the area column is #adm1+code
-    assert [c.display_tag for c in read_hxl(exported(tmp_path, "csv")).columns][4] == "#adm1+code"
+    assert [c.display_tag for c in read_hxl(exported(tmp_path, "csv")).columns][5] == "#adm1+code"
     # given a second point in a district: mixed levels are tagged as locations
     PointFactory(provider=point.provider, area=AreaFactory(pcode="GT1215", level=2, parent=region))
-    assert [c.display_tag for c in read_hxl(exported(tmp_path, "csv")).columns][4] == "#loc+code"
+    assert [c.display_tag for c in read_hxl(exported(tmp_path, "csv")).columns][5] == "#loc+code"
 
 
 def test_cells_that_look_like_formulas_are_guarded(db, tmp_path):
@@ -176,6 +178,8 @@ def test_cells_that_look_like_formulas_are_guarded(db, tmp_path):
     sheet = load_workbook(exported(tmp_path, "xlsx")).active
     xlsx_row = list(next(sheet.iter_rows(min_row=3)))
     # then the text cells start with an apostrophe; numbers and phone numbers are untouched
+    # (the first column is the point's id, a number)
+    csv_row, xlsx_row = csv_row[1:], xlsx_row[1:]
     assert csv_row[:6] == [
         "'@SUM(1+1)",
         '\'=HYPERLINK("http://evil.example","Click")',
@@ -279,7 +283,7 @@ def test_export_command_writes_published_points_by_default(clinic, tmp_path, cap
     call_command("export_directory", str(path))
     # then the workbook holds the published point, and the export is audited
     sheet = load_workbook(path).active
-    assert [row[1] for row in sheet.iter_rows(min_row=3, values_only=True)] == ["Clínica La Esperanza"]
+    assert [row[2] for row in sheet.iter_rows(min_row=3, values_only=True)] == ["Clínica La Esperanza"]
     assert capsys.readouterr().out.strip() == f"Wrote 1 service points to {path} (xlsx)."
     entry = AuditEntry.objects.order_by("-pk").first()
     assert (entry.action, entry.actor_id, entry.detail) == (
@@ -299,7 +303,7 @@ def test_export_command_filters_by_organisation_and_status(clinic, world, tmp_pa
     )
     # then
     rows = list(csv.reader(io.StringIO(path.read_text(encoding="utf-8-sig"))))
-    assert [row[1] for row in rows[2:]] == ["A draft"]
+    assert [row[2] for row in rows[2:]] == ["A draft"]
 
 
 def test_export_command_refuses_what_it_cannot_do(db, tmp_path):

@@ -346,6 +346,7 @@ def test_a_valid_file_creates_its_points_in_one_audited_write(world, tmp_path, s
             "format": suffix,
             "rows": 2,
             "points_created": 2,
+            "points_updated": 0,
             "providers_created": 1,
             "rows_skipped": 0,
             "warnings": 0,
@@ -462,8 +463,8 @@ def test_an_export_imports_again_skipping_its_hxl_row(world, tmp_path):
     for file_format in ("csv", "xlsx"):
         path = tmp_path / f"export.{file_format}"
         path.write_bytes(export_points(ServicePoint.objects.all(), file_format=file_format, by=None).content)
-        # when A checks it
-        report = check_file(path, organisation=world.a.organisation)
+        # when B (who keeps it) checks it
+        report = check_file(path, organisation=world.b.organisation)
         # then the HXL row is skipped, and the row reads back as it was written
         assert (report.rows, report.errors) == (1, [])
         [parsed] = report.valid
@@ -518,7 +519,7 @@ def test_import_command_imports_and_reports(world, tmp_path, capsys):
     )
     # then it says what it did
     assert capsys.readouterr().out.strip() == (
-        f"Imported 1 service points from {path} for Casa Alfa: 1 new providers (drafts), "
+        f"Imported 1 new service points and updated 0 from {path} for Casa Alfa: 1 new providers (drafts), "
         "1 invalid rows skipped, 0 warnings."
     )
     audit = AuditEntry.objects.order_by("-pk").first()
@@ -544,3 +545,141 @@ def test_import_command_refuses_an_unknown_organisation(db, tmp_path):
     path = write_csv(tmp_path / "points.csv", [row()])
     with pytest.raises(CommandError, match="No active organisation has the id 999999"):
         call_command("import_directory", str(path), organisation=999999, verbosity=0)
+
+
+# --- Updating points through their id --------------------------------------------------------------
+
+
+def _export(path: Path, points: Any, file_format: str) -> Path:
+    path.write_bytes(export_points(points, file_format=file_format, by=None).content)
+    return path
+
+
+def _edit_csv(path: Path, change: Any) -> Path:
+    """Change the data rows of an exported CSV (the header and HXL rows stay as they are)."""
+    with path.open(encoding="utf-8-sig", newline="") as handle:
+        records = list(csv.reader(handle))
+    header = records[0]
+    for record in records[2:]:
+        change(dict(zip(header, record, strict=True)), record, header)
+    with path.open("w", encoding="utf-8", newline="") as handle:
+        csv.writer(handle).writerows(records)
+    return path
+
+
+def _set(record: list[str], header: list[str], column: str, value: str) -> None:
+    record[header.index(column)] = value
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("file_format", ["csv", "xlsx"])
+def test_export_edit_import_updates_the_same_points(world, tmp_path, file_format):
+    # given two of A's points exported
+    provider = ProviderFactory(owner=world.a.organisation, name="Casa A")
+    clinic = PointFactory(
+        provider=provider, name="Clínica", categories=["medical"], **at_position(14.9, -92.2)
+    )
+    shelter = PointFactory(
+        provider=provider, name="Albergue", categories=["shelter"], **at_position(15.0, -92.1)
+    )
+    ServicePointText.objects.create(point=clinic, language="en", description="Old words.")
+    ServicePointText.objects.create(point=clinic, language="es", description="Palabras.")
+    path = _export(tmp_path / f"points.{file_format}", ServicePoint.objects.order_by("pk"), file_format)
+    # when the clinic is renamed, given new hours and a new English text, and the file imported again
+    if file_format == "csv":
+
+        def change(cells: dict[str, str], record: list[str], header: list[str]) -> None:
+            if cells["id"] == str(clinic.pk):
+                _set(record, header, "name", "Clínica renovada")
+                _set(record, header, "categories", "medical;mhpss")
+                _set(record, header, "hours", "mon 08:00-12:00")
+                _set(record, header, "description_en", "New words.")
+
+        _edit_csv(path, change)
+    else:
+        from openpyxl import load_workbook
+
+        workbook = load_workbook(path)
+        sheet = workbook.active
+        header = [cell.value for cell in sheet[1]]
+        for cells in sheet.iter_rows(min_row=3):
+            if cells[header.index("id")].value == clinic.pk:
+                cells[header.index("name")].value = "Clínica renovada"
+                cells[header.index("categories")].value = "medical;mhpss"
+                cells[header.index("hours")].value = "mon 08:00-12:00"
+                cells[header.index("description_en")].value = "New words."
+        workbook.save(path)
+    before = ServicePoint.objects.count()
+    result = import_directory(path, organisation=world.a.organisation, by=world.user("a", "administrator"))
+    # then no point was created, both were updated, and the clinic carries the edits
+    assert (result.points_created, result.points_updated, ServicePoint.objects.count()) == (0, 2, before)
+    clinic.refresh_from_db()
+    assert clinic.name == "Clínica renovada"
+    assert sorted(clinic.categories.values_list("code", flat=True)) == ["medical", "mhpss"]
+    assert [str(period) for period in clinic.hours.all()] == ["0 08:00-12:00"]
+    texts = {t.language: (t.description, t.is_outdated) for t in clinic.texts.all()}
+    assert texts == {"en": ("New words.", False), "es": ("Palabras.", True)}
+    shelter.refresh_from_db()
+    assert (shelter.name, list(shelter.categories.values_list("code", flat=True))) == (
+        "Albergue",
+        ["shelter"],
+    )
+    # and the audit entry counts the update
+    entry = AuditEntry.objects.filter(object_type="directory.import").latest("pk")
+    assert (entry.detail["points_created"], entry.detail["points_updated"]) == (0, 2)
+
+
+@pytest.mark.django_db
+def test_ids_of_other_organisations_unknown_or_repeated_are_row_errors_and_nothing_is_written(
+    world, tmp_path
+):
+    # given a point of A, a point of B, and a file for A that names both, a missing id, a bad id, a repeat
+    mine = PointFactory(provider=ProviderFactory(owner=world.a.organisation), name="Mine")
+    theirs = PointFactory(provider=ProviderFactory(owner=world.b.organisation), name="Theirs")
+    header = ["id", *HEADER]
+    path = write_csv(
+        tmp_path / "ids.csv",
+        [
+            row(id=str(mine.pk), name="Mine renamed"),
+            row(id=str(theirs.pk), name="Taken over"),
+            row(id="999999", name="Ghost"),
+            row(id="abc", name="Typo"),
+            row(id=str(mine.pk), name="Mine again"),
+            row(id="", name="Brand new", latitude="", longitude=""),
+        ],
+        header=header,
+    )
+    before = state()
+    # when A's administrator imports it
+    with pytest.raises(DirectoryImportError) as raised:
+        import_directory(path, organisation=world.a.organisation, by=world.user("a", "administrator"))
+    # then each bad id is an error naming its row and the id column, and nothing was written
+    assert problems(raised.value.report) == [(3, "id"), (4, "id"), (5, "id"), (6, "id")]
+    messages = [str(problem) for problem in raised.value.report.errors]
+    # B's point and a missing point are refused with the same words: nothing says B's exists
+    assert messages[0].split(": ", 1)[1].replace(str(theirs.pk), "N") == messages[1].split(": ", 1)[
+        1
+    ].replace("999999", "N")
+    assert "row 2" in messages[3]
+    assert state() == before
+    assert ServicePoint.objects.get(pk=theirs.pk).name == "Theirs"
+    # when the bad rows are skipped on purpose
+    result = import_directory(
+        path, organisation=world.a.organisation, by=world.user("a", "administrator"), skip_invalid=True
+    )
+    # then the valid rows are written: one update and one new point; B's point is untouched
+    assert (result.points_created, result.points_updated, result.rows_skipped) == (1, 1, 4)
+    assert ServicePoint.objects.get(pk=mine.pk).name == "Mine renamed"
+    assert ServicePoint.objects.get(pk=theirs.pk).name == "Theirs"
+
+
+@pytest.mark.django_db
+def test_an_updated_point_is_not_reported_as_a_duplicate_of_itself(world, tmp_path):
+    point = PointFactory(
+        provider=ProviderFactory(owner=world.a.organisation),
+        name="Albergue Belén",
+        **at_position(14.90593, -92.26331),
+    )
+    path = write_csv(tmp_path / "same.csv", [row(id=str(point.pk))], header=["id", *HEADER])
+    report = check_file(path, organisation=world.a.organisation, user=world.user("a", "administrator"))
+    assert (report.errors, report.warnings) == ([], [])

@@ -315,6 +315,53 @@ def test_search_by_text_needs_every_word(corridor, text, expected):
     assert (names(result), result.total) == (expected, len(expected))
 
 
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("clinica", ["Clínica Esperanza"]),  # the name, typed without the accent
+        ("CLINICA esperanza", ["Clínica Esperanza"]),
+        ("medico", ["Clínica Esperanza"]),  # "Médicos del Mundo", the provider
+        ("medicas gratuitas", ["Clínica Esperanza"]),  # the Spanish description: "médicas"
+        ("belen", ["Albergue Belén"]),
+        ("Albérgue", ["Albergue Belén"]),  # an accent the stored name does not have
+        ("ｃｌｉｎｉｃａ", ["Clínica Esperanza"]),  # full-width letters of some phone keyboards
+    ],
+)
+def test_search_ignores_accents_and_case(corridor, text, expected):
+    result = search_points(SearchQuery(text=text), at=MONDAY_TEN)
+    assert (names(result), result.total) == (expected, len(expected))
+
+
+@pytest.mark.parametrize(
+    "typed",
+    [
+        "مساعدة",  # without vowel marks, as most people type
+        "مُسَاعَدَة",  # fully vowelled
+        "مسـاعدة",  # with a tatweel
+        "الاطفال",  # bare alef for the hamza-carrying "الأطفال"
+        "مستشفي",  # yeh for the alef maksura of "مستشفى"
+        "للعائلات",
+    ],
+)
+def test_search_in_arabic_ignores_vowel_marks_tatweel_and_alef_forms(corridor, typed):
+    # given an Arabic description written with vowel marks and hamza forms
+    add_text(corridor["shelter"], "ar", description="مُسَاعَدَة للعائلات والأطفال قرب المستشفى")
+    # when it is searched as a phone keyboard types it
+    result = search_points(SearchQuery(text=typed), at=MONDAY_TEN)
+    # then it is found
+    assert names(result) == ["Albergue Belén"]
+
+
+def test_search_finds_a_renamed_provider_by_its_new_name_only(corridor, world):
+    # given the clinic's provider renamed by staff
+    provider = corridor["clinic"].provider
+    provider.name = "Fundación Niños Sanos"
+    services.save_provider(provider, by=world.user("a", "information_officer"), changed=["name"])
+    # then the new name finds its points, without accents too, and the old one no longer does
+    assert names(search_points(SearchQuery(text="ninos fundacion"), at=MONDAY_TEN)) == ["Clínica Esperanza"]
+    assert names(search_points(SearchQuery(text="mundo"), at=MONDAY_TEN)) == []
+
+
 def test_search_text_matching_several_texts_gives_the_point_once(corridor):
     # given "medic" is in the name of the provider and in the English and Spanish descriptions
     result = search_points(SearchQuery(text="medic"), at=MONDAY_TEN)

@@ -19,6 +19,7 @@ from ventanilla.core.roles import Role
 from ventanilla.directory import services
 from ventanilla.directory.exports import COLUMNS
 from ventanilla.directory.models import (
+    ImportJob,
     OpeningException,
     OpeningHours,
     PublicationStatus,
@@ -639,7 +640,9 @@ BAD_ROW = {
 }
 
 
-def test_import_shows_a_report_then_writes_on_confirmation(world, client_for, settings, tmp_path):
+def test_import_shows_a_report_then_writes_on_confirmation(
+    world, client_for, settings, tmp_path, django_capture_on_commit_callbacks
+):
     # given an officer of A and a valid file
     settings.DATA_DIR = tmp_path
     officer = world.user("a", "information_officer")
@@ -654,9 +657,18 @@ def test_import_shows_a_report_then_writes_on_confirmation(world, client_for, se
     assert directory_state() == before
     # when they confirm
     since = last_audit_id()
-    done = client.post(IMPORT, {"confirm": report.context["token"]})
-    # then the point is written, its new provider as a draft, audited once; the file is gone
-    assert (done.status_code, done["Location"]) == (302, LIST)
+    with django_capture_on_commit_callbacks(execute=True):
+        done = client.post(IMPORT, {"confirm": report.context["token"]})
+    # then an import job ran (in-process here), and its status page follows it
+    job = ImportJob.objects.get()
+    assert (done.status_code, done["Location"]) == (302, f"{IMPORT}{job.pk}/")
+    assert (job.status, job.points_created, job.created_by, job.organisation) == (
+        "done",
+        1,
+        officer,
+        world.a.organisation,
+    )
+    # and the point is written, its new provider as a draft, audited once; the file is gone
     point = ServicePoint.objects.get(name="Albergue Norte")
     assert (point.owner, point.provider.name, point.provider.status, point.phone) == (
         world.a.organisation,
@@ -673,6 +685,7 @@ def test_import_shows_a_report_then_writes_on_confirmation(world, client_for, se
             "format": "csv",
             "rows": 1,
             "points_created": 1,
+            "points_updated": 0,
             "providers_created": 1,
             "rows_skipped": 0,
             "warnings": 0,
@@ -686,7 +699,9 @@ def test_import_shows_a_report_then_writes_on_confirmation(world, client_for, se
     assert ServicePoint.objects.filter(name="Albergue Norte").count() == 1
 
 
-def test_import_with_a_bad_row_cannot_be_confirmed_unless_skipping(world, client_for, settings, tmp_path):
+def test_import_with_a_bad_row_cannot_be_confirmed_unless_skipping(
+    world, client_for, settings, tmp_path, django_capture_on_commit_callbacks
+):
     # given a file with a valid row and a bad one
     settings.DATA_DIR = tmp_path
     client = client_for(world.user("a", "administrator"))
@@ -701,13 +716,20 @@ def test_import_with_a_bad_row_cannot_be_confirmed_unless_skipping(world, client
         (3, "latitude"),
     ]
     assert "Confirm the import" not in page
-    forged = client.post(IMPORT, {"confirm": report.context["token"]})
-    assert forged.status_code == 400
+    with django_capture_on_commit_callbacks(execute=True):
+        forged = client.post(IMPORT, {"confirm": report.context["token"]})
+    job = ImportJob.objects.get()
+    assert (job.status, [(e["row"], e["column"]) for e in job.errors]) == (
+        "failed",
+        [(3, "categories"), (3, "latitude")],
+    )
+    assert "Nothing was imported." in client.get(forged["Location"]).content.decode()
     assert directory_state() == before
     # when it is uploaded again, skipping invalid rows, and confirmed
     report = client.post(IMPORT, {"file": csv_upload([GOOD_ROW, BAD_ROW]), "skip_invalid": "on"})
     assert report.context["can_import"] is True
-    client.post(IMPORT, {"confirm": report.context["token"]})
+    with django_capture_on_commit_callbacks(execute=True):
+        client.post(IMPORT, {"confirm": report.context["token"]})
     # then only the valid row is written
     assert list(ServicePoint.objects.values_list("name", flat=True)) == ["Albergue Norte"]
 
@@ -740,12 +762,12 @@ def test_export_downloads_the_filtered_points_and_is_audited(world, client_for):
     assert response["Content-Disposition"].startswith('attachment; filename="service-points-')
     rows = list(csv.reader(io.StringIO(response.content.decode("utf-8-sig"))))
     assert rows[0] == list(COLUMNS)
-    assert rows[1][:3] == ["#org+name", "#loc+name", "#sector+list"]
-    assert [(row[0], row[1], row[2], row[5], row[6]) for row in rows[2:]] == [
+    assert rows[1][:4] == ["#loc+id", "#org+name", "#loc+name", "#sector+list"]
+    assert [(row[1], row[2], row[3], row[6], row[7]) for row in rows[2:]] == [
         ("Casa A", "Published", "food", "14.90000", "-92.26000")
     ]
     sheet = load_workbook(io.BytesIO(workbook_response.content)).active
-    assert [row[1] for row in sheet.iter_rows(min_row=3, values_only=True)] == ["Draft", "Published"]
+    assert [row[2] for row in sheet.iter_rows(min_row=3, values_only=True)] == ["Draft", "Published"]
     assert [(e.action, e.actor_id, e.detail) for e in new_entries(since)] == [
         (AuditAction.EXPORT, admin.pk, {"format": "csv", "rows": 1}),
         (AuditAction.EXPORT, admin.pk, {"format": "xlsx", "rows": 2}),

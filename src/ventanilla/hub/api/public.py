@@ -19,7 +19,6 @@ from rest_framework import permissions, serializers, viewsets
 from rest_framework.pagination import LimitOffsetPagination
 from rest_framework.request import Request
 from rest_framework.response import Response
-from rest_framework.throttling import AnonRateThrottle
 
 from ventanilla.api.caching import (
     CONDITIONAL_PARAMETERS,
@@ -32,6 +31,7 @@ from ventanilla.api.caching import (
     stamp,
 )
 from ventanilla.api.errors import ErrorSerializer
+from ventanilla.api.throttling import FixedWindowAnonThrottle
 from ventanilla.directory.models import Category
 from ventanilla.hub import services
 from ventanilla.hub.models import (
@@ -44,7 +44,7 @@ from ventanilla.hub.models import (
 ARTICLE_KINDS = [(kind.value, kind.label) for kind in ContentKind if kind != ContentKind.ALERT]
 
 
-class PublicRateThrottle(AnonRateThrottle):
+class PublicRateThrottle(FixedWindowAnonThrottle):
     """Anonymous callers share the `anon` rate; signed-in staff are never throttled."""
 
 
@@ -89,7 +89,7 @@ class ContentView:
             [c.code for c in item.categories.all()],
             [a.pcode for a in item.areas.all()],
             [
-                (t.pk, t.language, t.published_revision, t.updated_at, t.is_outdated)
+                (t.pk, t.language, t.published_revision, t.updated_at, t.published_source_revision)
                 for t in item.published_translations  # type: ignore[attr-defined]
             ],
             self.text.language,

@@ -23,8 +23,10 @@ from rest_framework.response import Response
 
 from ventanilla.accounts.models import Organisation
 from ventanilla.api.errors import ERROR_RESPONSES, ErrorSerializer, conflict
+from ventanilla.areas.models import AdministrativeArea
 from ventanilla.core.roles import Permission
 from ventanilla.core.scoping import scope_for
+from ventanilla.directory.models import ServiceCategory
 from ventanilla.hub import services
 from ventanilla.hub.models import (
     ContentItem,
@@ -67,6 +69,12 @@ class TranslationStateSerializer(serializers.ModelSerializer):
 
 class ContentItemSerializer(serializers.ModelSerializer):
     owner = serializers.IntegerField(source="owner_id", help_text="The organisation that keeps the item.")
+    categories: serializers.SlugRelatedField[Any] = serializers.SlugRelatedField(
+        slug_field="code", many=True, read_only=True
+    )
+    areas: serializers.SlugRelatedField[Any] = serializers.SlugRelatedField(
+        slug_field="pcode", many=True, read_only=True
+    )
     is_stale = serializers.SerializerMethodField(help_text="Not verified within DIRECTORY_STALE_DAYS.")
     translations = TranslationStateSerializer(many=True, source="translations.all")
 
@@ -81,6 +89,8 @@ class ContentItemSerializer(serializers.ModelSerializer):
             "severity",
             "valid_from",
             "valid_to",
+            "categories",
+            "areas",
             "last_verified_at",
             "is_stale",
             "created_at",
@@ -110,6 +120,37 @@ class ContentItemWriteSerializer(serializers.Serializer):
         return Organisation.objects.get(pk=value)
 
 
+class ContentItemSettingsSerializer(serializers.Serializer):
+    """PATCH: only the settings given change. Key, kind, owner and source language are fixed."""
+
+    sensitivity = serializers.ChoiceField(choices=Sensitivity.choices, required=False)
+    severity = serializers.ChoiceField(choices=Severity.choices, required=False, allow_blank=True)
+    valid_from = serializers.DateTimeField(required=False, allow_null=True)
+    valid_to = serializers.DateTimeField(required=False, allow_null=True)
+    categories = serializers.SlugRelatedField(
+        slug_field="code",
+        queryset=ServiceCategory.objects.all(),
+        many=True,
+        required=False,
+        help_text="Related service categories by code; the list replaces the current one.",
+    )
+    areas = serializers.SlugRelatedField(
+        slug_field="pcode",
+        queryset=AdministrativeArea.objects.all(),
+        many=True,
+        required=False,
+        help_text="Areas concerned by P-code; the list replaces the current one.",
+    )
+
+    def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
+        unknown = sorted(set(self.initial_data) - set(self.fields))
+        if unknown:
+            raise serializers.ValidationError(
+                {name: _("This setting cannot be changed here.") for name in unknown}
+            )
+        return attrs
+
+
 class TranslationSerializer(serializers.ModelSerializer):
     """The words in one language as last saved (a draft may differ from what the public sees)."""
 
@@ -132,6 +173,7 @@ class TranslationSerializer(serializers.ModelSerializer):
             "where",
             "duration",
             "published_revision",
+            "published_source_revision",
             "published_at",
             "updated_at",
         ]
@@ -171,6 +213,12 @@ TRANSLATION_RESPONSES: dict[int, Any] = {200: TranslationSerializer, 409: ErrorS
         request=ContentItemWriteSerializer,
         responses={201: ContentItemSerializer, **ERRORS},
     ),
+    partial_update=extend_schema(
+        summary="Change an item's settings",
+        description="Making an item sensitive takes every published language offline.",
+        request=ContentItemSettingsSerializer,
+        responses={200: ContentItemSerializer, **ERRORS},
+    ),
 )
 class ContentItemViewSet(viewsets.ReadOnlyModelViewSet):
     serializer_class = ContentItemSerializer
@@ -182,6 +230,7 @@ class ContentItemViewSet(viewsets.ReadOnlyModelViewSet):
         """What each action reads or answers (the browsable API builds its forms from it)."""
         classes: dict[str, type[serializers.BaseSerializer]] = {
             "create": ContentItemWriteSerializer,
+            "partial_update": ContentItemSettingsSerializer,
             "translation": TranslationSerializer,
             "submit": TranslationSerializer,
             "publish": TranslationSerializer,
@@ -194,7 +243,7 @@ class ContentItemViewSet(viewsets.ReadOnlyModelViewSet):
         return (
             ContentItem.objects.visible_to(self.request.user)
             .filter(owner_id__in=_managed(self.request))
-            .prefetch_related("translations")
+            .prefetch_related("translations", "categories", "areas")
             .order_by("kind", "key")
         )
 
@@ -207,6 +256,16 @@ class ContentItemViewSet(viewsets.ReadOnlyModelViewSet):
             raise PermissionDenied(str(error)) from None
         item = self.get_queryset().get(pk=item.pk)
         return Response(ContentItemSerializer(item).data, status=status.HTTP_201_CREATED)
+
+    def partial_update(self, request: Request, key: str) -> Response:
+        item: ContentItem = self.get_object()
+        write = ContentItemSettingsSerializer(data=request.data, partial=True)
+        write.is_valid(raise_exception=True)
+        try:
+            services.update_item(item, by=request.user, **write.validated_data)  # type: ignore[arg-type]
+        except services.ContentPermissionError as error:
+            raise PermissionDenied(str(error)) from None
+        return Response(ContentItemSerializer(self.get_queryset().get(pk=item.pk)).data)
 
     def _translation(self, language: str) -> ContentTranslation:
         translation = ContentTranslation.objects.filter(item=self.get_object(), language=language).first()

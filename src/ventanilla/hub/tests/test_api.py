@@ -180,14 +180,24 @@ def test_words_in_the_readers_language_or_a_fallback_said_so(content):
     assert texts(french)["faq-id"] == ("¿Necesito papeles?", "es", True)
 
 
-def test_an_edited_source_keeps_the_published_words_and_marks_translations_outdated(content, author):
+def test_an_edited_source_keeps_the_published_words_and_marks_translations_outdated_once_published(
+    content, author, reviewer
+):
     # given the English source is being rewritten (a draft, not yet published)
-    services.save_translation(content["asylum"], language="en", by=author, title="Asylum: the new way")
+    draft = services.save_translation(
+        content["asylum"], language="en", by=author, title="Asylum: the new way"
+    )
     # when readers ask in English and in Spanish
     english = Client().get(f"{ARTICLES}asylum/?lang=en").json()
     spanish = Client().get(f"{ARTICLES}asylum/?lang=es").json()
-    # then the published English stays online, and the Spanish says it is behind its source
+    # then the published English stays online, and the Spanish still matches it
     assert (english["title"], english["text_is_outdated"]) == ("How to ask for asylum", False)
+    assert (spanish["title"], spanish["text_is_outdated"]) == ("Cómo pedir asilo", False)
+    # when the new English is published, the Spanish says it is behind its source
+    services.publish(services.submit_for_review(draft, by=author), by=reviewer)
+    english = Client().get(f"{ARTICLES}asylum/?lang=en").json()
+    spanish = Client().get(f"{ARTICLES}asylum/?lang=es").json()
+    assert (english["title"], english["text_is_outdated"]) == ("Asylum: the new way", False)
     assert (spanish["title"], spanish["text_is_outdated"]) == ("Cómo pedir asilo", True)
 
 

@@ -289,30 +289,56 @@ def test_save_translation_needs_a_content_manager_of_the_owner(make_item, world)
     assert ContentTranslation.objects.count() == 0
 
 
-def test_editing_the_source_marks_other_languages_outdated(make_item, author):
-    # given English (the source), Spanish and French, all current
+def publish_as(translation, author, reviewer):
+    return services.publish(services.submit_for_review(translation, by=author), by=reviewer)
+
+
+def test_a_source_draft_does_not_mark_translations_outdated_until_it_is_published(
+    make_item, author, reviewer
+):
+    # given English (the source, published), Spanish and French made from it, all current
     item = make_item("asylum")
-    services.save_translation(item, language="en", by=author, title="Asylum")
+    publish_as(services.save_translation(item, language="en", by=author, title="Asylum"), author, reviewer)
     services.save_translation(item, language="es", by=author, title="Asilo")
     services.save_translation(item, language="fr", by=author, title="Asile")
-    assert set(ContentTranslation.objects.values_list("is_outdated", flat=True)) == {False}
-    # when the English text changes
-    services.save_translation(item, language="en", by=author, title="Asylum, step by step")
-    # then the translations are outdated, the source is not
+    # when the English text changes, as a draft the public cannot read yet
+    english = services.save_translation(item, language="en", by=author, title="Asylum, step by step")
+    # then no translation is outdated: they still match the English the public reads
+    outdated = dict(ContentTranslation.objects.values_list("language", "is_outdated"))
+    assert outdated == {"en": False, "es": False, "fr": False}
+    assert list(services.outdated_translations(author)) == []
+    # when the new English is published
+    publish_as(english, author, reviewer)
+    # then the translations made from the older English are outdated, the source is not
     outdated = dict(ContentTranslation.objects.values_list("language", "is_outdated"))
     assert outdated == {"en": False, "es": True, "fr": True}
     assert [t.language for t in services.outdated_translations(author)] == ["es", "fr"]
 
 
-def test_saving_a_translation_makes_it_current_from_the_source_revision(make_item, author):
+def test_a_translation_made_from_a_source_draft_is_current_once_that_draft_is_published(
+    make_item, author, reviewer
+):
+    # given English published at revision 1 and a draft at revision 2
+    item = make_item("asylum")
+    publish_as(services.save_translation(item, language="en", by=author, title="Asylum"), author, reviewer)
+    english = services.save_translation(item, language="en", by=author, title="Asylum 2")
+    # when Spanish is translated from the draft the translator sees, then the draft is published
+    spanish = services.save_translation(item, language="es", by=author, title="Asilo 2")
+    publish_as(english, author, reviewer)
+    # then the Spanish is current: it was made from revision 2, which is the published source
+    assert (fresh(spanish).source_revision, fresh(spanish).is_outdated) == (2, False)
+
+
+def test_saving_a_translation_makes_it_current_from_the_source_revision(make_item, author, reviewer):
     # given a Spanish translation made when the English source was at revision 1
     item = make_item("asylum")
     services.save_translation(item, language="en", by=author, title="Asylum")
     spanish = services.save_translation(item, language="es", by=author, title="Asilo")
     assert (fresh(spanish).source_revision, fresh(spanish).is_outdated) == (1, False)
-    # when the source moves to revision 3, then the Spanish is updated
+    # when the source moves to revision 3 and is published, then the Spanish is updated
     services.save_translation(item, language="en", by=author, title="Asylum 2")
-    services.save_translation(item, language="en", by=author, title="Asylum 3")
+    english = services.save_translation(item, language="en", by=author, title="Asylum 3")
+    publish_as(english, author, reviewer)
     assert fresh(spanish).is_outdated is True
     services.save_translation(item, language="es", by=author, title="Asilo 3")
     # then it is current, made from revision 3
@@ -652,16 +678,44 @@ def test_public_text_is_none_without_published_words(make_item, author):
     assert services.public_text(item, "en") is None
 
 
-def test_public_text_says_when_a_translation_is_outdated(make_item, publish_text, author):
-    # given English and Spanish published, then the English source edited
+def test_public_text_says_outdated_only_once_a_newer_source_is_published(
+    make_item, publish_text, author, reviewer
+):
+    # given English and Spanish published, then the English source edited as a draft
     item = make_item("asylum")
     publish_text(item, "en", title="Asylum")
     publish_text(item, "es", title="Asilo")
-    services.save_translation(item, language="en", by=author, title="Asylum, new rules")
-    # then the Spanish page says it is outdated; the English page still shows its published words
-    spanish, english = services.public_text(item, "es"), services.public_text(item, "en")
+    english = services.save_translation(item, language="en", by=author, title="Asylum, new rules")
+    # then the Spanish page is not outdated: it matches the English the public reads
+    spanish = services.public_text(item, "es")
+    assert (spanish.words["title"], spanish.is_outdated) == ("Asilo", False)
+    # when the new English is published
+    services.publish(services.submit_for_review(english, by=author), by=reviewer)
+    # then the Spanish page says it may be outdated; the English page shows the new words
+    spanish, english_text = services.public_text(item, "es"), services.public_text(item, "en")
     assert (spanish.words["title"], spanish.is_outdated) == ("Asilo", True)
-    assert (english.words["title"], english.is_outdated) == ("Asylum", False)
+    assert (english_text.words["title"], english_text.is_outdated) == ("Asylum, new rules", False)
+    # when the Spanish is updated as a draft, the published Spanish is still from the older source
+    spanish_draft = services.save_translation(item, language="es", by=author, title="Asilo, nuevas reglas")
+    assert services.public_text(item, "es").is_outdated is True
+    # and once the updated Spanish is published, it is current
+    services.publish(services.submit_for_review(spanish_draft, by=author), by=reviewer)
+    spanish = services.public_text(item, "es")
+    assert (spanish.words["title"], spanish.is_outdated) == ("Asilo, nuevas reglas", False)
+    assert fresh(spanish_draft).published_source_revision == 2
+
+
+def test_public_text_is_not_outdated_when_the_source_is_archived(make_item, publish_text, author, reviewer):
+    # given Spanish published from English revision 1, English revision 2 published, then archived
+    item = make_item("asylum")
+    publish_text(item, "en", title="Asylum")
+    publish_text(item, "es", title="Asilo")
+    english = services.save_translation(item, language="en", by=author, title="Asylum 2")
+    services.archive(
+        services.publish(services.submit_for_review(english, by=author), by=reviewer), by=reviewer
+    )
+    # then there is no published source to be behind: the Spanish page says nothing
+    assert services.public_text(item, "es").is_outdated is False
 
 
 def test_public_text_uses_prefetched_translations(make_item, publish_text, django_assert_num_queries):
@@ -751,7 +805,7 @@ def a_content(make_item, publish_text, author, settings):
     outdated = make_item("outdated")
     publish_text(outdated, "en")
     publish_text(outdated, "es")
-    services.save_translation(outdated, language="en", by=author, title="Changed")
+    publish_text(outdated, "en", title="Changed")
     old = make_item("verified-long-ago")
     ContentItem.objects.filter(pk=old.pk).update(
         last_verified_at=timezone.now() - datetime.timedelta(days=91)

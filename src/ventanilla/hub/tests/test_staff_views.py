@@ -268,12 +268,15 @@ def test_submitting_unchanged_words_in_review_changes_nothing(world, client_for,
 
 
 def test_a_translation_shows_the_source_and_its_outdated_state(world, client_for, make_item, publish_text):
-    # given English (source) and Spanish published, then the English changed
+    # given English (source) and Spanish published, then a changed English published
     item = make_item("asylum")
     publish_text(item, "en", title="Asylum", body="Old text")
     publish_text(item, "es", title="Asilo", body="Texto")
-    services.save_translation(item, language="en", by=world.user("a", "information_officer"), body="New text")
     client = client_for(world.user("a", "administrator"))
+    services.save_translation(item, language="en", by=world.user("a", "information_officer"), body="New text")
+    # (while the new English is a draft, the Spanish is not outdated)
+    assert "Outdated: the source text changed" not in client.get(f"{ITEMS}{item.pk}/es/").content.decode()
+    publish_text(item, "en", title="Asylum", body="New text")
     # when the Spanish edit page and the outdated list are opened
     page = client.get(f"{ITEMS}{item.pk}/es/")
     outdated = list(client.get(f"{ITEMS}outdated/").context["translations"])

@@ -6,13 +6,15 @@ import datetime
 import re
 
 import pytest
+from django.core.cache import cache
 from django.db import connection
-from django.test import Client
+from django.test import Client, RequestFactory
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone, translation
 from django.utils.translation import gettext
 
 from ventanilla.directory.models import Access, Cost, PublicationStatus, ServicePointText
+from ventanilla.directory.services import published_points
 from ventanilla.directory.tests.factories import (
     PointFactory,
     ProviderFactory,
@@ -22,6 +24,7 @@ from ventanilla.directory.tests.factories import (
     at_position,
 )
 from ventanilla.hub import services as hub_services
+from ventanilla.hub import views as hub_views
 from ventanilla.hub.models import ContentKind, Sensitivity
 from ventanilla.testing.factories import AreaFactory
 
@@ -139,6 +142,8 @@ def text(response):
 
 
 def queries(client, url):
+    """Queries of one request computed afresh (kept answers and lists are dropped first)."""
+    cache.clear()
     with CaptureQueriesContext(connection) as context:
         response = client.get(url)
     assert response.status_code == 200
@@ -301,7 +306,7 @@ def test_home_takes_the_same_few_queries_however_much_is_published(directory, co
         PointFactory(categories=["food"], area=directory["clinic"].area)
         publish_item(world, f"alert-{number}", ContentKind.ALERT, {"en": {"title": "Alert"}}, severity="info")
     # then the page takes exactly as many queries
-    assert queries(client, "/en/") == before == 4
+    assert queries(client, "/en/") == before == 5  # with the directory version the area list is kept under
 
 
 # --- Results ----------------------------------------------------------------------------------------------
@@ -445,17 +450,62 @@ def test_results_take_the_same_few_queries_however_many_points_match(directory):
         add_hours(point, 2, "08:00", "18:00")
         add_exception(point, NOW.date() + datetime.timedelta(days=1))
     # then the page takes exactly as many queries (no query per point)
-    assert queries(client, "/en/services/?category=shelter") == before == 8
+    assert (
+        queries(client, "/en/services/?category=shelter") == before == 9
+    )  # with the directory version the answer is kept under
 
 
-def test_results_say_when_only_the_first_page_is_shown(directory):
-    for _number in range(50):
-        PointFactory(categories=["food"])
-    page = text(Client().get("/en/services/", {"category": "food"}))
-    assert "50 services found" in page
-    assert "Showing the first" not in page
-    PointFactory(categories=["food"])
-    assert "Showing the first 50." in text(Client().get("/en/services/", {"category": "food"}))
+def test_results_show_twenty_a_page_with_links_to_the_others(directory):
+    # given 45 food points besides the directory's own (named so their order is known)
+    for number in range(45):
+        PointFactory(categories=["food"], name=f"Comedor {number:02d}")
+    client = Client()
+    assert published_points().filter(categories="food").count() == 45
+    # when the first page is opened
+    first = client.get("/en/services/", {"category": "food"})
+    # then it shows 20, says which, and links to the other pages and the next one
+    assert len(first.context["rows"]) == 20
+    assert "45 services found" in text(first)
+    assert "Showing 1–20 of 45." in text(first)
+    assert [link.number for link in first.context["page_links"]] == [1, 2, 3]
+    assert first.context["next_url"] == "/en/services/?category=food&page=2#results"
+    assert first.context["previous_url"] == ""
+    assert '<span aria-current="page">1</span>' in text(first)
+    # when the visitor follows "Next"
+    second = client.get("/en/services/", {"category": "food", "page": "2"})
+    # then the next 20 follow on, none repeated, and "Previous" leads back to the plain search
+    first_names = [row["point"].name for row in first.context["rows"]]
+    second_names = [row["point"].name for row in second.context["rows"]]
+    assert second_names == [f"Comedor {number:02d}" for number in range(20, 40)]
+    assert first_names == [f"Comedor {number:02d}" for number in range(20)]
+    assert "Showing 21–40 of 45." in text(second)
+    assert second.context["previous_url"] == "/en/services/?category=food#results"
+    # and a page past the end (an old link) shows the last page, not an empty list
+    beyond = client.get("/en/services/", {"category": "food", "page": "99"})
+    assert (beyond.context["page"], beyond.context["next_url"]) == (3, "")
+    assert [row["point"].name for row in beyond.context["rows"]] == [f"Comedor {n}" for n in range(40, 45)]
+
+
+def test_page_links_show_the_ends_and_two_either_side_with_gaps():
+    request = RequestFactory().get("/en/services/", {"q": "casa", "page": "6"})
+    links = hub_views._pagination(request, 6, 12)
+    assert [link.number for link in links["page_links"]] == [1, None, 4, 5, 6, 7, 8, None, 12]
+    assert [link.number for link in links["page_links"] if link.current] == [6]
+    assert links["page_links"][0].url == "/en/services/?q=casa#results"
+    assert links["next_url"] == "/en/services/?q=casa&page=7#results"
+
+
+def test_results_with_one_page_have_no_page_links(directory):
+    page = Client().get("/en/services/", {"category": "medical"})
+    assert page.context["page_links"] == []
+    assert "Showing" not in text(page)
+    assert 'class="pages"' not in text(page)
+
+
+def test_results_name_a_wrong_page_number(directory):
+    response = Client().get("/en/services/", {"page": "0"})
+    assert response.status_code == 400
+    assert "<b>Page</b>: Ensure this value is greater than or equal to 1." in text(response)
 
 
 # --- One service point ------------------------------------------------------------------------------------
@@ -787,3 +837,102 @@ def test_map_is_offered_with_the_points_when_a_tile_server_is_configured(directo
         ("14.92000", "-92.25000"),
         ("14.90590", "-92.26330"),
     ]
+
+
+# --- Kept answers (directory.answer_cache) -------------------------------------------------------------
+
+
+def rename_behind_the_services(point, name):
+    """A change the services never make (no new directory version): shows whether an answer was kept."""
+    type(point).objects.filter(pk=point.pk).update(name=name)
+
+
+def test_a_repeated_anonymous_search_is_answered_from_the_cache(directory):
+    client = Client()
+    first = client.get("/en/services/?category=medical")
+    # when the data changes without the directory's version moving
+    rename_behind_the_services(directory["clinic"], "Renamed quietly")
+    second = client.get("/en/services/?category=medical")
+    # then the same answer is given (kept), byte for byte
+    assert "Clínica Esperanza" in text(first)
+    assert second.content == first.content
+    assert second.status_code == 200
+
+
+def test_a_staff_edit_shows_in_the_next_search_at_once(directory, world):
+    from ventanilla.directory import services as directory_services
+
+    # given a search answered (and kept) for anonymous readers
+    client = Client()
+    assert "Clínica Esperanza" in text(client.get("/en/services/?category=medical"))
+    # when staff of the organisation keeping the point rename it through the service
+    clinic = directory["clinic"]
+    clinic.owner = clinic.provider.owner = world.a.organisation
+    type(clinic).objects.filter(pk=clinic.pk).update(owner=world.a.organisation)
+    clinic.name = "Clínica Esperanza Norte"
+    directory_services.save_point(clinic, by=world.user("a", "information_officer"), changed=["name"])
+    # then the very next anonymous search shows the new name, in the same minute
+    assert "Clínica Esperanza Norte" in text(client.get("/en/services/?category=medical"))
+
+
+def test_publishing_a_draft_shows_in_the_next_search_at_once(directory, world):
+    from ventanilla.directory import services as directory_services
+
+    client = Client()
+    assert "Draft clinic" not in text(client.get("/en/services/?category=medical"))
+    draft = directory["draft"]
+    type(draft).objects.filter(pk=draft.pk).update(owner=world.a.organisation)
+    draft.refresh_from_db()
+    directory_services.set_point_status(draft, status="published", by=world.user("a", "information_officer"))
+    assert "Draft clinic" in text(client.get("/en/services/?category=medical"))
+
+
+def test_signed_in_staff_never_get_a_kept_answer_nor_leave_one(directory, world, client_for):
+    url = "/en/services/?category=medical"
+    anonymous, staff = Client(), client_for(world.user("a", "information_officer"))
+    # given an anonymous answer kept, and the data changed behind the services
+    anonymous.get(url)
+    rename_behind_the_services(directory["clinic"], "Renamed quietly")
+    # when staff search
+    answer = staff.get(url)
+    # then they get the data as it is now, never to be stored anywhere
+    assert "Renamed quietly" in text(answer)
+    assert answer["Cache-Control"] == "no-store"
+    # and what they got was not kept for the next reader either: a search only staff asked is
+    # computed afresh for an anonymous reader
+    staff_only = "/en/services/?category=medical&area=MX07"
+    staff.get(staff_only)
+    rename_behind_the_services(directory["clinic"], "Renamed again")
+    assert "Renamed again" in text(anonymous.get(staff_only))
+
+
+def test_open_now_is_worked_out_again_each_minute(directory, monkeypatch):
+    # given a point that closes at 17:00 in Tapachula (UTC-6), searched for "open now" at 16:59:30
+    before = datetime.datetime(2025, 1, 15, 22, 59, 30, tzinfo=datetime.UTC)
+    monkeypatch.setattr(timezone, "now", lambda: before)
+    client = Client()
+    assert "Clínica Esperanza" in text(client.get("/en/services/?open=1"))
+    # when 40 seconds later (the next minute) the same search is asked
+    monkeypatch.setattr(timezone, "now", lambda: before + datetime.timedelta(seconds=40))
+    # then the answer is computed again, and the clinic has closed
+    assert "Clínica Esperanza" not in text(client.get("/en/services/?open=1"))
+
+
+def test_within_the_minute_the_kept_answer_is_reused(directory, monkeypatch):
+    moment = datetime.datetime(2025, 1, 15, 18, 0, 5, tzinfo=datetime.UTC)
+    monkeypatch.setattr(timezone, "now", lambda: moment)
+    client = Client()
+    first = client.get("/en/services/?open=1")
+    rename_behind_the_services(directory["clinic"], "Renamed quietly")
+    monkeypatch.setattr(timezone, "now", lambda: moment + datetime.timedelta(seconds=50))
+    assert client.get("/en/services/?open=1").content == first.content
+
+
+def test_each_language_and_compression_has_its_own_kept_answer(directory):
+    client = Client()
+    english = client.get("/en/services/?category=medical")
+    spanish = client.get("/es/services/?category=medical")
+    zipped = client.get("/en/services/?category=medical", headers={"Accept-Encoding": "gzip"})
+    assert (english["Content-Language"], spanish["Content-Language"]) == ("en", "es")
+    assert (zipped["Content-Encoding"], english.has_header("Content-Encoding")) == ("gzip", False)
+    assert client.get("/en/services/?category=medical").content == english.content

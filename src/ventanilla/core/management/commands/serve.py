@@ -26,6 +26,8 @@ class Command(BaseCommand):
             "-m",
             "gunicorn",
             "ventanilla.wsgi:application",
+            "--config",
+            "python:ventanilla.core.gunicorn_conf",  # gc.freeze() after each worker loads the app
             "--bind",
             bind,
             "--workers",

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError
@@ -9,13 +10,14 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, SpinnerColumn, TextColumn
 
 from ventanilla.accounts.models import Organisation
-from ventanilla.directory.imports import DirectoryImportError, import_directory
+from ventanilla.directory.imports import DirectoryImportError, count_rows, import_directory
 
 
 class Command(BaseCommand):
     help = (
         "Create service points, kept by an organisation, from a .csv or .xlsx file with the columns of "
-        "an export (provider, name, categories ...). Every row is checked first; on any problem nothing "
+        "an export (provider, name, categories ...); rows with an id update that point of the organisation. "
+        "Every row is checked first; on any problem nothing "
         "is written, unless --skip-invalid is given. Unknown providers are created as drafts."
     )
 
@@ -39,7 +41,7 @@ class Command(BaseCommand):
             with Progress(
                 *columns, console=Console(stderr=True), transient=True, disable=options["verbosity"] == 0
             ) as progress:
-                checking = progress.add_task("Checking rows", total=None)
+                checking = progress.add_task("Checking rows", total=count_rows(Path(path)) or None)
                 writing = progress.add_task("Writing points", total=None, visible=False)
 
                 def wrote(count: int) -> None:
@@ -63,7 +65,8 @@ class Command(BaseCommand):
         except FileNotFoundError:
             raise CommandError(f"{path} does not exist.") from None
         self.stdout.write(
-            f"Imported {result.points_created} service points from {path} for {organisation.name}: "
+            f"Imported {result.points_created} new service points and updated {result.points_updated} "
+            f"from {path} for {organisation.name}: "
             f"{result.providers_created} new providers (drafts), {result.rows_skipped} invalid rows skipped, "
             f"{result.warnings} warnings."
         )
