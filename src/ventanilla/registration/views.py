@@ -25,9 +25,11 @@ from ventanilla.core import audit
 from ventanilla.core.models import AuditAction
 from ventanilla.core.roles import Permission
 from ventanilla.core.scoping import scope_for
+from ventanilla.directory.models import Category
 from ventanilla.questionnaires import filling
-from ventanilla.questionnaires.display import in_words
+from ventanilla.questionnaires.display import answer_text, in_words
 from ventanilla.questionnaires.models import FormVersion, Questionnaire
+from ventanilla.questionnaires.schema import FormSchema
 from ventanilla.questionnaires.services import InvalidSubmission
 from ventanilla.registration import receipts, screening, services
 from ventanilla.registration.forms import PeopleFilterForm
@@ -203,6 +205,22 @@ def register(request: HttpRequest) -> HttpResponse:
     )
 
 
+CATEGORY_LABELS = dict(Category.choices)
+
+
+def _journey_in_words(schema: FormSchema, legs: Any, language: str) -> list[dict[str, Any]]:
+    """Each leg with its transport and organiser in words, from the labels of the form it came from."""
+    words = []
+    for leg in legs:
+        entry: dict[str, Any] = {"leg": leg, "transport": leg.transport, "organised_by": leg.organised_by}
+        for field_name, question in (("transport", "leg_transport"), ("organised_by", "leg_organised_by")):
+            node = schema.node_named(question)
+            if node is not None and entry[field_name]:
+                entry[field_name] = answer_text(schema, node, entry[field_name], language)
+        words.append(entry)
+    return words
+
+
 RELATIONSHIPS = ["spouse_partner", "child", "parent", "sibling", "other_relative", "friend", "unrelated"]
 
 
@@ -241,6 +259,7 @@ def person_detail(request: HttpRequest, reference: str) -> HttpResponse:
         schema = registration.form_version.schema
         lines = in_words(schema, registration.submission.answers, language) if registration.submission else []
         registration.lines = lines
+        registration.journey = _journey_in_words(schema, registration.legs.all(), language)
     flags = list(
         person.flags.select_related("registration__form_version").order_by("dismissed_at", "severity", "code")
     )
@@ -249,6 +268,7 @@ def person_detail(request: HttpRequest, reference: str) -> HttpResponse:
         rule = rules.get(flag.code)
         flag.label = rule.text(language) if rule else flag.code
         flag.explained = screening.explain(flag.registration.form_version.schema, flag.reasons, language)
+        flag.category_labels = [str(CATEGORY_LABELS.get(code, code)) for code in flag.categories]
     duplicates = list(
         DuplicateCandidate.objects.filter(Q(person=person) | Q(candidate=person))
         .exclude(decision=DuplicateDecision.NOT_SAME)

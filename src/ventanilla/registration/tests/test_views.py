@@ -50,6 +50,10 @@ def test_caseworker_registers_a_separated_child_and_sees_the_flag_with_its_reaso
     # The reason, in words from the form: the question and the chosen answer.
     assert "Who looks after you on this journey?" in content or "child_care" not in content
     assert AuditEntry.objects.filter(action="read", object_id=str(person.pk)).exists()
+    # Services and the journey in words, not codes.
+    assert "Child protection" in content
+    assert "child_protection" not in content
+    assert "smuggler_broker" not in content
 
 
 def test_walking_the_pages_without_javascript(world, form, client_for):
