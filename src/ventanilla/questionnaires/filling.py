@@ -66,7 +66,8 @@ def fill(
     if renderer.page_errors(state, all_pages[index]):
         return _render(request, version, answers, language, index, True, context, template, state=state)
     following = _step(state, all_pages, index, +1)
-    if action == "next" and following != index:
+    # "Finish" on what looked like the last page goes on when an answer there opened more pages.
+    if following != index:
         return _render(request, version, answers, language, following, False, context, template)
 
     # The last page (or an explicit "finish"): everything must hold.

@@ -254,3 +254,24 @@ def test_correct_answers_needs_a_reason(world, form, client_for):
     )
     assert done.status_code == 302
     assert Person.objects.get().given_name == "Ana María"
+
+
+def test_finish_on_a_page_that_opened_more_pages_goes_on_without_javascript(world, form, client_for):
+    # Before consent is answered the consent page is the only page, so it offers "Finish".
+    client = client_for(world.a.users["caseworker"])
+    site = world.a.sites[0]
+    url = reverse("registration:register") + f"?site={site.pk}&form={form.questionnaire.pk}"
+    assert client.get(url).context["is_last"] is True
+    data = {"_answers": "{}", "_page": "0", "_action": "finish", "_language": "en"}
+    consent = {
+        "consent_registration": "yes",
+        "consent_referral": "no",
+        "consent_followup": "no",
+        "consent_method": "verbal",
+        "receipt_language": "en",
+    }
+    response = client.post(url, {**data, **consent})
+    assert response.status_code == 200
+    assert response.context["page"].index == 1
+    assert response.context["page"].errors == 0
+    assert not Person.objects.exists()
