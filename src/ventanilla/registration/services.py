@@ -467,6 +467,8 @@ def undo_merge(candidate: DuplicateCandidate, *, by: User) -> Person:
 @transaction.atomic
 def mark_not_same(candidate: DuplicateCandidate, *, by: User) -> None:
     _require_case_access(by, candidate.person)
+    if candidate.decision == DuplicateDecision.MERGED:
+        raise ValueError(_("These records are merged: undo the merge first."))
     candidate.decision = DuplicateDecision.NOT_SAME
     candidate.decided_by = by
     candidate.decided_at = timezone.now()

@@ -48,7 +48,6 @@ from ventanilla.registration.api.serializers import (
 from ventanilla.registration.models import (
     Consent,
     DuplicateCandidate,
-    DuplicateDecision,
     Flag,
     Person,
     PersonLink,
@@ -355,12 +354,7 @@ class PersonViewSet(viewsets.GenericViewSet):
         url_name="duplicate-not-same",
     )
     def not_same_duplicate(self, request: Request, reference: str, duplicate_pk: str) -> Response:
-        def not_same(candidate: DuplicateCandidate, *, by: User) -> None:
-            if candidate.decision == DuplicateDecision.MERGED:
-                raise ValueError(_("These records are merged: undo the merge first."))
-            services.mark_not_same(candidate, by=by)
-
-        return self._decide(reference, duplicate_pk, not_same)
+        return self._decide(reference, duplicate_pk, services.mark_not_same)
 
     @extend_schema(
         summary="Undo a merge: both records are separate again and the pair is to check again",
