@@ -47,6 +47,10 @@ def _empty_cache() -> object:
     must not reach the next test."""
     from django.core.cache import cache
 
+    from ventanilla.directory.freshness import forget_version
+
     cache.clear()
+    forget_version()
     yield
     cache.clear()
+    forget_version()

@@ -21,13 +21,15 @@ import functools
 import hashlib
 import re
 from collections.abc import Callable
-from typing import Any
+from typing import Any, TypeVar
 
 from django.core.cache import cache
 from django.http import HttpRequest, HttpResponse
 from django.utils import timezone, translation
 
 from ventanilla.directory import freshness
+
+T = TypeVar("T")
 
 _GZIP = re.compile(r"\bgzip\b")  # as django.utils.decorators.gzip_page decides
 GZIP_MIN_BYTES = 200  # as GZipMiddleware: a shorter body may grow when compressed
@@ -61,6 +63,40 @@ def answer_key(request: HttpRequest, *parts: object, at: datetime.datetime, dire
     return "answer:" + hashlib.blake2b(raw.encode(), digest_size=20).hexdigest()
 
 
+COMPUTING_SECONDS = 10
+
+
+def kept_answer(
+    request: HttpRequest,
+    *parts: object,
+    at: datetime.datetime,
+    directory_version: int,
+    compute: Callable[[], tuple[T, bool]],
+) -> T:
+    """The kept answer for this request, or `compute()` (which says whether its result may be kept).
+
+    When a new minute starts, every kept answer is due at once, and the first phones of that minute
+    would all compute the same answers together. One of them does (a short `cache.add` lock); the
+    others get the previous minute's answer, a few seconds old, while it is written."""
+    key = answer_key(request, *parts, at=at, directory_version=directory_version)
+    value = cache.get(key)
+    if value is not None:
+        return value
+    lock = key + ":computing"
+    if not cache.add(lock, 1, COMPUTING_SECONDS):
+        earlier = at - datetime.timedelta(minutes=1)
+        previous = cache.get(answer_key(request, *parts, at=earlier, directory_version=directory_version))
+        if previous is not None:
+            return previous
+    try:
+        value, keep = compute()
+        if keep:
+            cache.set(key, value, freshness.PAGE_SECONDS)
+    finally:
+        cache.delete(lock)
+    return value
+
+
 def cached_public_page(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
     """Keep the view's (already compressed) answer for anonymous readers; see the module docstring.
 
@@ -73,12 +109,11 @@ def cached_public_page(view: Callable[..., HttpResponse]) -> Callable[..., HttpR
         kwargs.update(at=at, directory_version=directory_version)
         if not is_cacheable_request(request):
             return view(request, *args, **kwargs)
-        key = answer_key(request, at=at, directory_version=directory_version)
-        response = cache.get(key)
-        if response is None:
+
+        def compute() -> tuple[HttpResponse, bool]:
             response = view(request, *args, **kwargs)
-            if response.status_code == 200 and not response.cookies and not response.streaming:
-                cache.set(key, response, freshness.PAGE_SECONDS)
-        return response
+            return response, response.status_code == 200 and not response.cookies and not response.streaming
+
+        return kept_answer(request, at=at, directory_version=directory_version, compute=compute)
 
     return wrapper

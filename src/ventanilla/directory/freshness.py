@@ -17,11 +17,12 @@ database shell, a bulk SQL load).
 from __future__ import annotations
 
 import datetime
+import time
 from collections.abc import Callable
 from typing import TypeVar
 
 from django.core.cache import cache
-from django.db import connection
+from django.db import connection, transaction
 from django.db.models import F
 from django.utils import timezone
 
@@ -30,13 +31,28 @@ from ventanilla.directory.models import DirectoryState
 T = TypeVar("T")
 
 STATE_PK = 1
-PAGE_SECONDS = 60  # answers carry "open now", keyed by the minute: no use keeping one longer
+PAGE_SECONDS = (
+    120  # keyed by the minute ("open now"); kept into the next minute to stand in while it is computed
+)
 DERIVED_SECONDS = 300  # lists drawn from the directory (areas, languages) and from reference data
+
+
+# Each worker remembers the version it read for at most this long: a busy server then reads the row a
+# few times a second instead of on every search, and a staff edit reaches the other workers within it
+# (the worker that made the edit forgets at once).
+VERSION_MEMO_SECONDS = 1.0
+_memo: list[tuple[int, float]] = []
+
+
+def forget_version() -> None:
+    _memo.clear()
 
 
 def mark_changed() -> None:
     """Move the directory's version on; call it inside the transaction that changes the directory, so
     the new version and the change become visible together."""
+    forget_version()
+    transaction.on_commit(forget_version)
     now = timezone.now()
     updated = DirectoryState.objects.filter(pk=STATE_PK).update(version=F("version") + 1, changed_at=now)
     if not updated:  # the migration creates the row; a database flushed by a test may not have it
@@ -44,17 +60,23 @@ def mark_changed() -> None:
 
 
 def version() -> int:
-    """The directory's current version (0 before the first change): one primary-key read.
+    """The directory's current version (0 before the first change): one primary-key read, at most
+    once a second per worker (`VERSION_MEMO_SECONDS`).
 
     Every anonymous search asks this before anything else, kept answers included, so it is a plain
     cursor query: the ORM would spend longer building the SQL than the database takes to answer."""
+    now = time.monotonic()
+    if _memo and now - _memo[0][1] < VERSION_MEMO_SECONDS:
+        return _memo[0][0]
     quote = connection.ops.quote_name
     table = quote(DirectoryState._meta.db_table)
     sql = f"SELECT {quote('version')} FROM {table} WHERE {quote('id')} = %s"  # noqa: S608 - no input
     with connection.cursor() as cursor:
         cursor.execute(sql, [STATE_PK])
         row = cursor.fetchone()
-    return int(row[0]) if row else 0
+    value = int(row[0]) if row else 0
+    _memo[:] = [(value, now)]
+    return value
 
 
 def minute_key(at: datetime.datetime) -> str:

@@ -8,7 +8,6 @@ import datetime
 from decimal import Decimal
 from typing import Any, NamedTuple
 
-from django.core.cache import cache
 from django.db.models import QuerySet, prefetch_related_objects
 from django.http import Http404, HttpResponse, HttpResponseBase
 from django.utils import timezone
@@ -36,7 +35,7 @@ from ventanilla.api.caching import (
 )
 from ventanilla.api.errors import ErrorSerializer
 from ventanilla.directory import services
-from ventanilla.directory.answer_cache import GZIP_MIN_BYTES, accepts_gzip, answer_key, is_cacheable_request
+from ventanilla.directory.answer_cache import GZIP_MIN_BYTES, accepts_gzip, is_cacheable_request, kept_answer
 from ventanilla.directory.api.common import ERRORS, STAFF, PublicRateThrottle
 from ventanilla.directory.api.serializers import (
     POINT_RESPONSES,
@@ -49,7 +48,7 @@ from ventanilla.directory.api.serializers import (
     ServicePointWriteSerializer,
 )
 from ventanilla.directory.dataset import compact_dataset, dataset_version
-from ventanilla.directory.freshness import PAGE_SECONDS, version
+from ventanilla.directory.freshness import version
 from ventanilla.directory.models import PublicationStatus, ServicePoint
 
 
@@ -156,20 +155,21 @@ class ServicePointViewSet(viewsets.GenericViewSet):
             if (cached := not_modified(request, freshness_)) is not None:
                 return cached
             return stamp(Response(data), freshness_)
-        key = answer_key(request, format_, at=now, directory_version=version())
-        kept: KeptAnswer | None = cache.get(key)
-        if kept is None:
+
+        def compute() -> tuple[KeptAnswer, bool]:
             freshness_, data = self._search(request, now)
             renderer = request.accepted_renderer
             body = renderer.render(data, request.accepted_media_type, self.get_renderer_context())
             gzipped = accepts_gzip(request) and len(body) > GZIP_MIN_BYTES
-            kept = KeptAnswer(
+            answer = KeptAnswer(
                 freshness_,
                 compress_string(body) if gzipped else body,
                 request.accepted_media_type or renderer.media_type,
                 gzipped,
             )
-            cache.set(key, kept, PAGE_SECONDS)
+            return answer, True
+
+        kept: KeptAnswer = kept_answer(request, format_, at=now, directory_version=version(), compute=compute)
         validators = kept.freshness
         if kept.gzipped:
             # As Django's GZipMiddleware: the compressed body is another representation of the same
