@@ -1850,6 +1850,20 @@ def api_person_erased_then_reset(world: World, principal: str) -> None:
     Person.objects.filter(pk=person.pk).update(erased_at=None)
 
 
+def api_a_flag(world: World) -> Any:
+    from ventanilla.registration.models import Flag
+
+    return Flag.objects.filter(person=api_a_person(world)).order_by("pk").first()
+
+
+def api_flag_dismissed_then_reset(world: World, principal: str) -> None:
+    from ventanilla.registration.models import Flag
+
+    flag = api_a_flag(world)
+    assert (flag.dismissed_by, flag.dismissed_reason) == (user_of(world, principal), "Assessed again.")
+    Flag.objects.filter(pk=flag.pk).update(dismissed_at=None, dismissed_by=None, dismissed_reason="")
+
+
 def api_consent_withdrawn_then_reset(world: World, principal: str) -> None:
     from ventanilla.registration.models import Consent
 
@@ -1924,6 +1938,15 @@ WRITES += [
         data=lambda w: {"reason": "person_request"},
         effect=api_person_erased_then_reset,
         audit_actions=(AuditAction.ERASE,),
+    ),
+    Row(
+        "flag-dismiss",
+        "POST",
+        lambda w: f"/api/v1/flags/{api_a_flag(w).pk}/dismiss/",
+        CASE_STAFF_WRITE,
+        data=lambda w: {"reason": "Assessed again."},
+        effect=api_flag_dismissed_then_reset,
+        audit_actions=(AuditAction.UPDATE,),
     ),
     Row(
         "person-withdraw-consent",

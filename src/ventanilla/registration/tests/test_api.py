@@ -11,7 +11,7 @@ import pytest
 from ventanilla.accounts import services as accounts_services
 from ventanilla.core.models import AuditEntry
 from ventanilla.registration import services
-from ventanilla.registration.models import Consent, DuplicateCandidate, Person, Registration
+from ventanilla.registration.models import Consent, DuplicateCandidate, Flag, Person, Registration
 from ventanilla.registration.tests.test_register import answers
 from ventanilla.testing.factories import UserFactory
 
@@ -377,3 +377,27 @@ def test_erasure_needs_a_reason_code_and_is_audited(world, client_for, people):
     assert Person.objects.get(pk=ana.pk).given_name == ""
     [entry] = AuditEntry.objects.order_by("id")[before:]
     assert (entry.action, entry.actor_id, entry.detail) == ("erase", user.pk, {"reason": "person_request"})
+
+
+def test_a_flag_is_closed_with_a_reason_once(world, client_for, people):
+    flag = Flag.objects.get(person=people["ana"], code="international_protection")
+    url = f"/api/v1/flags/{flag.pk}/dismiss/"
+    client = client_for(world.user("a", "caseworker"))
+    assert post(client, url, {}).status_code == 400  # the reason is required
+    before = AuditEntry.objects.count()
+    response = post(client, url, {"reason": "Assessed by the protection officer: no fear of return."})
+    assert response.status_code == 200
+    assert response.json()["open"] is False
+    flag.refresh_from_db()
+    assert flag.dismissed_by == world.user("a", "caseworker")
+    assert AuditEntry.objects.count() == before + 1
+    assert post(client, url, {"reason": "again"}).status_code == 409
+    # The flag of a person at another site, or of another organisation, is not found.
+    omar_flag = Flag.objects.filter(person=people["omar"]).first()
+    assert omar_flag is not None
+    assert post(client, f"/api/v1/flags/{omar_flag.pk}/dismiss/", {"reason": "x"}).status_code == 404
+    beatriz_flag = Flag.objects.filter(person=people["beatriz"]).first()
+    assert beatriz_flag is not None
+    assert post(client, f"/api/v1/flags/{beatriz_flag.pk}/dismiss/", {"reason": "x"}).status_code == 404
+    closed = client.get("/api/v1/flags/?open=false").json()["results"]
+    assert [(row["code"], row["open"]) for row in closed] == [("international_protection", False)]
