@@ -33,6 +33,7 @@ NOT_PAGES = {"accounts:logout", "accounts:revoke_token", "openrosa_staff:device_
 NOT_PAGES |= {"openrosa:submission"}
 # API actions, reached by POST only.
 NOT_PAGES |= {
+    "flag-dismiss",
     "service-point-archive",
     "service-point-publish",
     "service-point-verify",
