@@ -145,20 +145,8 @@ def register(
         found = mapping.person(clean)
         registration.sex = found.sex
         registration.nationality = found.nationality
-        person = Person(
-            organisation=organisation,
-            site=site,
-            given_name=found.given_name,
-            family_name=found.family_name,
-            other_names=found.other_names,
-            date_of_birth=found.date_of_birth,
-            age_estimate=found.age if found.age_estimated else None,
-            birth_year=_birth_year(found, today),
-            sex=found.sex,
-            nationality=found.nationality,
-            phone=found.phone,
-            documents=json.dumps(found.documents, ensure_ascii=False) if found.documents else "",
-        )
+        person = Person(organisation=organisation, site=site)
+        _set_identity(person, found, today)
         person.save()
         _file_match_keys(person)
         submission = Submission(
@@ -179,10 +167,7 @@ def register(
         registration.sex, band = mapping.anonymous_facts(clean)
         registration.age_band = band or registration.age_band
     registration.save()
-    JourneyLeg.objects.bulk_create(
-        JourneyLeg(registration=registration, order=number, **vars(leg))
-        for number, leg in enumerate(mapping.legs(clean), start=1)
-    )
+    _write_journey(registration, clean)
     for purpose, given in consent.purposes().items():
         if person is None and purpose != ConsentPurpose.STATISTICS:
             continue
@@ -211,6 +196,22 @@ def register(
         detail={"stored": outcome.stored, "source": source, "flags": len(outcome.flags)},
     )
     return outcome
+
+
+def _set_identity(person: Person, found: mapping.PersonAnswers, today: datetime.date | None) -> None:
+    """The person's fields from the form's answers: one mapping for registering and for correcting."""
+    for name in ("given_name", "family_name", "other_names", "date_of_birth", "sex", "nationality", "phone"):
+        setattr(person, name, getattr(found, name))
+    person.age_estimate = found.age if found.age_estimated else None
+    person.birth_year = _birth_year(found, today)
+    person.documents = json.dumps(found.documents, ensure_ascii=False) if found.documents else ""
+
+
+def _write_journey(registration: Registration, answers: dict[str, Any]) -> None:
+    JourneyLeg.objects.bulk_create(
+        JourneyLeg(registration=registration, order=number, **vars(leg))
+        for number, leg in enumerate(mapping.legs(answers), start=1)
+    )
 
 
 def _birth_year(found: mapping.PersonAnswers, today: datetime.date | None) -> int | None:
@@ -601,11 +602,7 @@ def correct_answers(
     submission.answers = clean
     submission.save(update_fields=["answers_json"])
     found = mapping.person(clean)
-    for name in ("given_name", "family_name", "other_names", "date_of_birth", "sex", "nationality", "phone"):
-        setattr(person, name, getattr(found, name))
-    person.age_estimate = found.age if found.age_estimated else None
-    person.birth_year = _birth_year(found, today)
-    person.documents = json.dumps(found.documents, ensure_ascii=False) if found.documents else ""
+    _set_identity(person, found, today)
     person.save()
     _file_match_keys(person)
     registration.statistics = mapping.statistics(clean)
@@ -614,10 +611,7 @@ def correct_answers(
     registration.nationality = found.nationality
     registration.save()
     registration.legs.all().delete()
-    JourneyLeg.objects.bulk_create(
-        JourneyLeg(registration=registration, order=n, **vars(leg))
-        for n, leg in enumerate(mapping.legs(clean), start=1)
-    )
+    _write_journey(registration, clean)
     registration.flags.filter(dismissed_at__isnull=True).delete()
     _raise_flags(state, registration, person)
     find_duplicates(person, record=True)
