@@ -64,6 +64,17 @@ NOT_PAGES |= {
     "registration:dismiss_flag",
     "registration:decide_duplicate",
 }
+# Referrals and cases: status changes, links, answers and case actions are POST only.
+NOT_PAGES |= {
+    "referrals:change_status",
+    "referrals:issue_link",
+    "referrals:revoke_link",
+    "referrals:inbox_answer",
+    "cases:decide_transfer",
+    "cases:add_task",
+    "cases:complete_task",
+    "cases:add_note",
+}
 
 
 def _names(patterns: list[Any], namespace: str = "") -> Iterator[str]:
@@ -114,6 +125,7 @@ def _arguments(world: World) -> dict[str, dict[str, Any]]:
         **_staff_arguments(world),
         **_export_arguments(world),
         **_registration_arguments(world),
+        **_referral_arguments(world),
     }
 
 
@@ -246,6 +258,43 @@ def _registration_arguments(world: World) -> dict[str, dict[str, Any]]:
         "registration:receipt": person,
         "registration:erase": person,
         "registration:correct": {**person, "registration_id": registration.pk},
+    }
+
+
+def _referral_arguments(world: World) -> dict[str, dict[str, Any]]:
+    """A referral from A to B (sent, so B's partner sees it), a pathway, a case and a live link."""
+    from ventanilla.cases import services as case_services
+    from ventanilla.cases.models import Case
+    from ventanilla.referrals import links
+    from ventanilla.referrals import services as referral_services
+    from ventanilla.referrals.models import Pathway, Referral
+    from ventanilla.testing.referrals import pathway, register_person
+
+    referral = Referral.objects.filter(organisation=world.a.organisation).first()
+    if referral is None:
+        person = register_person(world)
+        referral = referral_services.create_referral(
+            person, pathway=pathway(world), category="medical", by=world.user("a", "caseworker"), need="x"
+        )
+    case = Case.objects.filter(organisation=world.a.organisation).first() or case_services.open_case(
+        referral.person, by=world.user("a", "caseworker")
+    )
+    token = links.issue(referral, by=world.user("a", "caseworker")).url.rstrip("/").rsplit("/", 1)[1]
+    person_ref = {"person_reference": referral.person.reference}
+    return {
+        "referrals:create": person_ref,
+        "referrals:detail": {"reference": referral.reference},
+        "referrals:inbox_detail": {"reference": referral.reference},
+        "referrals:pathway_edit": {
+            "pk": Pathway.objects.filter(organisation=world.a.organisation).first().pk
+        },
+        "referral_link": {"token": token},
+        "cases:open": person_ref,
+        "cases:detail": {"reference": case.reference},
+        "cases:edit": {"reference": case.reference},
+        "cases:close": {"reference": case.reference},
+        "cases:reassign": {"reference": case.reference},
+        "cases:transfer": {"reference": case.reference},
     }
 
 

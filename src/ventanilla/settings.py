@@ -78,6 +78,9 @@ INSTALLED_APPS = [
     "ventanilla.hub",
     "ventanilla.questionnaires",
     "ventanilla.registration",
+    "ventanilla.messaging",
+    "ventanilla.referrals",
+    "ventanilla.cases",
     "ventanilla.api",
 ]
 
@@ -238,6 +241,14 @@ else:
     EMAIL_BACKEND = "django.core.mail.backends.filebased.EmailBackend"
     EMAIL_FILE_PATH = DATA_DIR / "outbox"
 DEFAULT_FROM_EMAIL = env_str("DEFAULT_FROM_EMAIL", "ventanilla@localhost")
+
+# --- SMS ------------------------------------------------------------------------------------------
+# A gateway that takes {"to", "text"} as JSON with a bearer token. Without one, SMS are held in the
+# outbox (visible to staff) rather than pretending to be sent.
+SMS_GATEWAY_URL = env_str("SMS_GATEWAY_URL", "")
+SMS_GATEWAY_TOKEN = env_str("SMS_GATEWAY_TOKEN", "")
+# The address partners without accounts reach referral links at (links in SMS and email are absolute).
+PUBLIC_BASE_URL = env_str("PUBLIC_BASE_URL", "http://127.0.0.1:8000").rstrip("/")
 SERVER_EMAIL = DEFAULT_FROM_EMAIL
 
 # --- Background work ------------------------------------------------------------------------------
@@ -263,6 +274,21 @@ CELERY_BEAT_SCHEDULE: dict[str, dict[str, object]] = {
     "purge-expired-exports": {
         "task": "ventanilla.registration.purge_expired_exports",
         "schedule": crontab(minute=41),
+    },
+    # Referrals past the partner's committed answer time expire and go to the site manager.
+    "expire-referrals": {
+        "task": "ventanilla.referrals.expire_overdue",
+        "schedule": crontab(minute="*/15"),
+    },
+    # Each morning, caseworkers and site managers get their overdue list by email and in the app.
+    "overdue-reminders": {
+        "task": "ventanilla.cases.send_overdue_reminders",
+        "schedule": crontab(minute=0, hour=7),
+    },
+    # Webhook deliveries that failed are retried with backoff.
+    "retry-webhooks": {
+        "task": "ventanilla.referrals.retry_webhooks",
+        "schedule": crontab(minute="*/10"),
     },
 }
 

@@ -36,6 +36,7 @@ class Permission(StrEnum):
     RECEIVE_REFERRALS = "receive_referrals"
     MANAGE_CONTENT = "manage_content"
     MANAGE_FORMS = "manage_forms"
+    MANAGE_PATHWAYS = "manage_pathways"
     HANDLE_MESSAGES = "handle_messages"
     MANAGE_CAMPAIGNS = "manage_campaigns"
     MANAGE_PROJECTS = "manage_projects"
@@ -54,6 +55,7 @@ ROLE_PERMISSIONS: dict[str, frozenset[Permission]] = {
             P.VIEW_SITES,
             P.MANAGE_CONTENT,
             P.MANAGE_FORMS,
+            P.MANAGE_PATHWAYS,
             P.VIEW_AGGREGATES,
             P.VIEW_AUDIT_LOG,
         }
@@ -66,6 +68,7 @@ ROLE_PERMISSIONS: dict[str, frozenset[Permission]] = {
             P.EXPORT_PERSONAL_DATA,
             P.MANAGE_CONTENT,
             P.MANAGE_FORMS,
+            P.MANAGE_PATHWAYS,
             P.HANDLE_MESSAGES,
             P.VIEW_AGGREGATES,
         }

@@ -499,6 +499,11 @@ def withdraw_consent(consent: Consent, *, by: User | None) -> None:
     )
     if consent.purpose == ConsentPurpose.REGISTRATION and consent.person is not None:
         erase_person(consent.person, by=by, reason="consent_withdrawn")
+    elif consent.purpose == ConsentPurpose.REFERRAL and consent.person is not None:
+        from ventanilla.referrals.services import has_referral_consent, withdraw_for_person
+
+        if not has_referral_consent(consent.person):  # another registration may still hold consent
+            withdraw_for_person(consent.person, reason="consent_withdrawn", by=by, blank=False)
     elif consent.purpose == ConsentPurpose.STATISTICS:
         registration = consent.registration
         registration.statistics = {}
@@ -530,6 +535,12 @@ def erase_person(person: Person, *, by: User | None, reason: str) -> None:
     person.erased_at = now
     person.save()
     MatchKey.objects.filter(person=person).delete()
+    from ventanilla.referrals.services import withdraw_for_person
+
+    withdraw_for_person(person, reason="personal_data_erased", by=by, blank=True)
+    from ventanilla.cases.services import blank_for_person
+
+    blank_for_person(person)
     DuplicateCandidate.objects.filter(
         Q(person=person) | Q(candidate=person), decision=DuplicateDecision.PENDING
     ).delete()

@@ -17,24 +17,35 @@ write must do what it says and leave its audit entries, by the actor.
 
 from __future__ import annotations
 
-import io
 import json
 import re
 from collections.abc import Callable
-from dataclasses import dataclass, field
 from typing import Any
-from urllib.parse import quote
 
 import pytest
 from django.contrib.auth import get_user_model
-from django.test import Client
 from django.urls import NoReverseMatch, URLPattern, URLResolver, get_resolver, reverse
 
 from ventanilla.accounts import services
 from ventanilla.accounts.models import ApiToken, Membership, RolePolicy, Site, User
+from ventanilla.api.tests import matrix_referrals
+from ventanilla.api.tests.matrix import (
+    ADMIN_LOGIN,
+    LOGIN,
+    NEW_PASSWORD,
+    PRINCIPALS,
+    ROLES,
+    Row,
+    admin_only,
+    everyone,
+    expect,
+    org_a_only,
+    outcome,
+    send,
+    user_of,
+)
 from ventanilla.core import audit
 from ventanilla.core.models import AuditAction, AuditEntry
-from ventanilla.core.roles import Role
 from ventanilla.directory.models import (
     ImportJob,
     OpeningException,
@@ -69,75 +80,6 @@ from ventanilla.registration.openrosa import credentials as device_credentials
 from ventanilla.registration.tests.test_register import TODAY, answers
 from ventanilla.testing.factories import AreaFactory, UserFactory
 from ventanilla.testing.world import World
-
-LOGIN = "login"
-NEW_PASSWORD = "a-new-long-passphrase-42"
-ADMIN_LOGIN = "admin login"
-ROLES = [role.value for role in Role]
-PRINCIPALS = ["anonymous", *ROLES, "other_organisation", "outsider"]
-
-
-def user_of(world: World, principal: str) -> Any:
-    if principal == "anonymous":
-        return None
-    if principal == "other_organisation":
-        return world.user("b", "administrator")
-    if principal == "outsider":
-        return world.outsider
-    return world.user("a", principal)
-
-
-def expect(
-    *, anonymous: object, a: object, other_organisation: object, outsider: object, **a_roles: object
-) -> dict[str, object]:
-    """`a` is the outcome for every role of organisation A not named in `a_roles`."""
-    unknown = set(a_roles) - set(ROLES)
-    assert not unknown, f"not roles: {unknown}"
-    return {
-        "anonymous": anonymous,
-        **{role: a_roles.get(role, a) for role in ROLES},
-        "other_organisation": other_organisation,
-        "outsider": outsider,
-    }
-
-
-def everyone(outcome: object, *, anonymous: object = LOGIN) -> dict[str, object]:
-    return expect(anonymous=anonymous, a=outcome, other_organisation=outcome, outsider=outcome)
-
-
-def org_a_only(refused: object, **a_roles: object) -> dict[str, object]:
-    """A page about an object of organisation A: `refused` for A's roles not named, 404 outside A."""
-    return expect(anonymous=LOGIN, a=refused, other_organisation=404, outsider=404, **a_roles)
-
-
-def admin_only(**a_roles: object) -> dict[str, object]:
-    return org_a_only(403, administrator=200, **a_roles)
-
-
-def outcome(response: Any) -> object:
-    if response.status_code != 302:
-        return response.status_code
-    location = response["Location"]
-    if location == f"{reverse('accounts:login')}?next={quote(response.wsgi_request.path, safe='/')}":
-        return LOGIN
-    if location.startswith(f"{reverse('admin:login')}?next="):
-        return ADMIN_LOGIN
-    return f"302 {location}"
-
-
-def send(client: Client, method: str, url: str, data: dict[str, Any] | None = None) -> Any:
-    if url.startswith("/api/") and data is not None and isinstance(data.get("file"), tuple):
-        name, content = data["file"]  # an upload: multipart, as a client sends a file
-        upload = io.BytesIO(content)
-        upload.name = name
-        return client.post(url, {**data, "file": upload})
-    if url.startswith("/api/"):
-        body = json.dumps(data) if data is not None else None
-        return client.generic(method, url, body or "", content_type="application/json")
-    if method == "GET":
-        return client.get(url)
-    return client.post(url, data or {})
-
 
 # --- Objects the rows point at (all in organisation A) ----------------------------------------------
 
@@ -202,22 +144,6 @@ def admin_token(world: World) -> ApiToken:
     """A token of organisation A's administrator (issued once per world)."""
     token = ApiToken.objects.filter(user=world.user("a", "administrator")).first()
     return token or services.issue_token(world.user("a", "administrator"), name="matrix").token
-
-
-@dataclass(frozen=True)
-class Row:
-    name: str  # the URL name in the resolver (namespaced)
-    method: str
-    url: Callable[[World], str]
-    expected: dict[str, object]
-    data: Callable[[World], dict[str, Any]] | None = None
-    # For write rows: what the allowed write must have done, and the audit entries it must leave.
-    effect: Callable[[World, str], None] | None = None
-    audit_actions: tuple[str, ...] = ()
-    id: str = field(default="")
-
-    def label(self) -> str:
-        return self.id or f"{self.method} {self.name}"
 
 
 # Content items (drafts, history) exist only for the content managers of the organisation keeping them.
@@ -2565,6 +2491,11 @@ def _allowed(expected: object) -> bool:
         or isinstance(expected, Redirect)
         or (isinstance(expected, str) and expected.startswith("302 "))
     )
+
+
+# Referrals, partner inboxes and links, pathways, metrics and cases keep their rows in their own module.
+READS += matrix_referrals.READS
+WRITES += matrix_referrals.WRITES
 
 
 @pytest.mark.parametrize("row", WRITES, ids=Row.label)
