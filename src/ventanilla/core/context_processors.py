@@ -18,4 +18,11 @@ def shell(request: HttpRequest) -> dict[str, Any]:
         "LANGUAGE_DIRECTION": "rtl" if translation.get_language_bidi() else "ltr",
         "AVAILABLE_LANGUAGES": settings.LANGUAGES,
         "can": {permission.value: scope.has(permission) for permission in Permission},
+        "notice_count": _unread_notices(request),
     }
+
+
+def _unread_notices(request: HttpRequest) -> int:
+    from ventanilla.messaging.services import unread_count
+
+    return unread_count(getattr(request, "user", None))
