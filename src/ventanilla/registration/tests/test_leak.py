@@ -78,3 +78,42 @@ def test_registered_names_are_nowhere_in_clear(world, caplog):
         assert outcome.person.reference.encode() in raw
         for label, secret in SECRETS.items():
             assert secret.encode() not in raw, f"{label} is in the database file"
+
+
+@pytest.mark.django_db(transaction=True)
+def test_referrals_cases_and_messages_keep_names_and_notes_out_of_clear(world, caplog):
+    # given a person referred (with an SMS to them and a link to the partner), with a case, a task and a note
+    from ventanilla.cases import services as cases
+    from ventanilla.referrals import links
+    from ventanilla.referrals import services as referrals
+    from ventanilla.testing.referrals import pathway, register_person
+
+    caplog.set_level(logging.DEBUG)
+    person = register_person(
+        world, given_name=SECRETS["given"], family_name=SECRETS["family"], phone=SECRETS["phone"]
+    )
+    caseworker = world.a.users["caseworker"]
+    path = pathway(world, with_account=False)
+    referral = referrals.create_referral(
+        person,
+        pathway=path,
+        category="child_protection",
+        by=caseworker,
+        need="Busca a su tía Eulalia en Tapachula",
+        appointment="Martes 10:00",
+    )
+    links.issue(referral, by=caseworker, focal_point=path.focal_points.get(), with_code=True)
+    case = cases.open_case(person, by=caseworker, needs="Necesita ver a Eulalia")
+    cases.add_task(case, title="Llamar a Eulalia", due_on=TODAY, by=caseworker)
+    cases.add_note(case, text="Eulalia vive en la colonia Centro", by=caseworker)
+    assert SECRETS["given"] in referral.shared  # the projection holds the name, encrypted at rest
+
+    # when every table is read as stored
+    dump = _table_text()
+    logs = "\n".join(record.getMessage() for record in caplog.records)
+
+    # then neither the name, the phone nor what caseworkers wrote is there in clear
+    for label, secret in {**SECRETS, "phone digits": "529625550199"}.items():
+        assert secret.lower() not in dump.lower(), f"{label} is stored in clear"
+        assert secret not in logs, f"{label} went to the logs"
+    assert referral.reference in dump
