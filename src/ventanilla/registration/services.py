@@ -406,11 +406,18 @@ def _require_case_access(by: User, person: Person) -> None:
         raise RegistrationPermissionError(_("You cannot change this record."))
 
 
-MOVED = (
-    (Registration, "person"),
-    (Consent, "person"),
-    (Flag, "person"),
-)
+def _moved() -> tuple[tuple[Any, str], ...]:
+    """What follows a person into a merge: their registrations, consents, flags, referrals and cases."""
+    from ventanilla.cases.models import Case
+    from ventanilla.referrals.models import Referral
+
+    return (
+        (Registration, "person"),
+        (Consent, "person"),
+        (Flag, "person"),
+        (Referral, "person"),
+        (Case, "person"),
+    )
 
 
 @transaction.atomic
@@ -421,8 +428,13 @@ def merge(candidate: DuplicateCandidate, *, by: User) -> Person:
     _require_case_access(by, survivor)
     if candidate.decision != DuplicateDecision.PENDING:
         raise ValueError(_("This pair was already decided."))
+    from ventanilla.cases.models import Case, CaseStatus
+
+    open_cases = Case.objects.filter(person__in=[newer, survivor]).exclude(status=CaseStatus.CLOSED)
+    if open_cases.values("person").distinct().count() > 1:
+        raise ValueError(_("Both records have an open case: close one of them before merging."))
     moved: dict[str, list[int]] = {}
-    for model, field_name in MOVED:
+    for model, field_name in _moved():
         rows = model.objects.filter(**{field_name: newer})
         moved[model._meta.label_lower] = list(rows.values_list("pk", flat=True))
         rows.update(**{field_name: survivor})
@@ -449,7 +461,7 @@ def undo_merge(candidate: DuplicateCandidate, *, by: User) -> Person:
     _require_case_access(by, survivor)
     if candidate.decision != DuplicateDecision.MERGED:
         raise ValueError(_("Only a merge can be undone."))
-    for model, field_name in MOVED:
+    for model, field_name in _moved():
         ids = candidate.merge_record.get(model._meta.label_lower, [])
         model.objects.filter(pk__in=ids).update(**{field_name: newer})
     newer.merged_into = None

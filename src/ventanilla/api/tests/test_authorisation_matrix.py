@@ -2316,7 +2316,7 @@ def merge_undone_then_reset(world: World, principal: str) -> None:
 
 
 def _move(record: dict[str, list[int]], *, to: Person) -> None:
-    for model, field_name in registration_services.MOVED:
+    for model, field_name in registration_services._moved():
         model.objects.filter(pk__in=record.get(model._meta.label_lower, [])).update(**{field_name: to})
 
 

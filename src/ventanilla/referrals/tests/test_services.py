@@ -178,3 +178,39 @@ def test_unanswered_referrals_expire_and_reach_the_site_manager(world, child):
     assert referral.escalated_at is not None
     manager = world.a.users["site_manager"]
     assert manager.notices.filter(kind="referral_expired").exists()
+
+
+def test_a_merge_takes_the_referrals_and_case_along_and_undo_brings_them_back(world, child):
+    # given a referral and a case on a newer duplicate record of the same child
+    from ventanilla.cases import services as cases
+    from ventanilla.registration.models import DuplicateCandidate
+
+    newer = register_person(world)
+    referral = refer(world, newer, pathway(world))
+    case = cases.open_case(newer, by=world.a.users["caseworker"])
+    candidate = DuplicateCandidate.objects.get(person=newer, candidate=child)
+    # when the caseworker merges the pair
+    registration.merge(candidate, by=world.a.users["caseworker"])
+    # then the referral and the case belong to the surviving record
+    referral.refresh_from_db()
+    case.refresh_from_db()
+    assert referral.person_id == child.pk
+    assert case.person_id == child.pk
+    # and undoing the merge gives them back
+    candidate.refresh_from_db()
+    registration.undo_merge(candidate, by=world.a.users["caseworker"])
+    referral.refresh_from_db()
+    assert referral.person_id == newer.pk
+
+
+def test_two_open_cases_block_a_merge(world, child):
+    from ventanilla.cases import services as cases
+    from ventanilla.registration.models import DuplicateCandidate
+
+    newer = register_person(world)
+    cases.open_case(newer, by=world.a.users["caseworker"])
+    cases.open_case(child, by=world.a.users["caseworker"])
+    candidate = DuplicateCandidate.objects.get(person=newer, candidate=child)
+    with pytest.raises(ValueError, match="open case"):
+        registration.merge(candidate, by=world.a.users["caseworker"])
+    assert candidate.person.merged_into_id is None
