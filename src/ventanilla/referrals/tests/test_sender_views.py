@@ -177,6 +177,7 @@ def test_a_refused_link_refuses_the_referral_too(world, child, caseworker):
     ]
     assert not Referral.objects.exists()
     assert not ReferralLink.objects.exists()
+    assert not OutboundMessage.objects.exists()
 
 
 def test_a_link_made_with_the_referral_is_shown_once(world, child, caseworker):
