@@ -94,6 +94,15 @@ def may_contact(person: Person) -> bool:
     )
 
 
+def sent_referrals(user: Any) -> QuerySet[Referral]:
+    """The sending side's view: referrals of the sites whose people the user may see (never the
+    partner's inbox, even for a user who also receives referrals)."""
+    scope = scope_for(user)
+    return Referral.objects.visible_to(user).filter(
+        scope.site_q(Permission.VIEW_PERSONAL_DATA, organisation="organisation", site="site")
+    )
+
+
 # --- pathways --------------------------------------------------------------------------------------
 
 
@@ -256,6 +265,47 @@ def create_referral(
     if send:
         transition(referral, ReferralStatus.SENT, by=by, via=Via.STAFF, now=now)
     return referral
+
+
+def service_points_for(pathway: Pathway, category: str) -> QuerySet[ServicePoint]:
+    """Where the person could be sent on this pathway for this service: the pathway's points, or any
+    published point of the partner when the pathway names none."""
+    points = (
+        pathway.service_points.all()
+        if pathway.service_points.exists()
+        else ServicePoint.objects.filter(provider=pathway.provider, status="published")
+    )
+    return points.filter(categories__code=category).distinct().order_by("name")
+
+
+@dataclass(frozen=True)
+class LinkRequest:
+    """The first partner link to issue with a new referral (focal point None: shown to the sender)."""
+
+    focal_point: Any = None
+    channel: str = "email"
+    with_code: bool = False
+
+
+def create_and_share(
+    person: Person, *, link: LinkRequest | None = None, **kwargs: Any
+) -> tuple[Referral, Any]:
+    """`create_referral`, then the first link, in one transaction: if the link is refused, so is the
+    referral. Returns the referral and the `links.IssuedLink` (or None)."""
+    from ventanilla.referrals import links
+
+    with transaction.atomic():
+        referral = create_referral(person, **kwargs)
+        issued = None
+        if link is not None:
+            issued = links.issue(
+                referral,
+                by=kwargs["by"],
+                focal_point=link.focal_point,
+                channel=link.channel,
+                with_code=link.with_code,
+            )
+    return referral, issued
 
 
 # --- the one writer of status ----------------------------------------------------------------------

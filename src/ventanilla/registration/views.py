@@ -31,6 +31,7 @@ from ventanilla.questionnaires.display import answer_text, in_words
 from ventanilla.questionnaires.models import FormVersion, Questionnaire
 from ventanilla.questionnaires.schema import FormSchema
 from ventanilla.questionnaires.services import InvalidSubmission
+from ventanilla.referrals import services as referral_services
 from ventanilla.registration import receipts, screening, services
 from ventanilla.registration.forms import PeopleFilterForm
 from ventanilla.registration.models import (
@@ -277,6 +278,17 @@ def person_detail(request: HttpRequest, reference: str) -> HttpResponse:
     links = list(person.links.select_related("other")) + list(
         PersonLink.objects.filter(other=person).select_related("person")
     )
+    may_edit = scope_for(request.user).has(Permission.EDIT_PERSONAL_DATA)
+    referrals = (
+        list(
+            referral_services.sent_referrals(request.user)
+            .filter(person=person)
+            .select_related("pathway__provider")
+            .order_by("-created_at", "-pk")
+        )
+        if may_edit
+        else []
+    )
     return render(
         request,
         "registration/person_detail.html",
@@ -287,7 +299,8 @@ def person_detail(request: HttpRequest, reference: str) -> HttpResponse:
             "duplicates": duplicates,
             "consents": person.consents.select_related("recorded_by").order_by("purpose"),
             "travelling": links,
-            "may_edit": scope_for(request.user).has(Permission.EDIT_PERSONAL_DATA),
+            "may_edit": may_edit,
+            "referrals": referrals,
             "relationships": RELATIONSHIPS,
         },
     )

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from ventanilla.api.tests import matrix_sender
 from ventanilla.api.tests.matrix import LOGIN, Row, everyone, expect, org_a_only
 from ventanilla.testing.world import World
 
@@ -204,3 +205,7 @@ READS = [
 ]
 
 WRITES: list[Row] = []
+
+# The sending side's and pathway pages' writes keep their rows in their own module.
+READS += matrix_sender.READS
+WRITES += matrix_sender.WRITES
