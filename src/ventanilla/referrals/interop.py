@@ -133,7 +133,7 @@ def referral_payload(referral: Referral, *, side: str) -> dict[str, Any]:
                 for item in projection.loads(referral.shared)
             ],
         },
-        "case": referral.case.reference if sender and referral.case_id else None,
+        "case": referral.case.reference if sender and referral.case is not None else None,
         "outcome": {
             "partner_note": referral.outcome_note,
             "sender_notes": (

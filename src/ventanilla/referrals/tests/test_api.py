@@ -193,7 +193,8 @@ def test_list_filters_and_is_audited_once_with_the_count(world, child, client_fo
     assert [row["reference"] for row in sent_medical] == [medical.reference]
     assert nothing == []
     # ... the rows hold no personal value ...
-    assert "Ana" not in json.dumps(every) and "Herida" not in json.dumps(every)
+    assert "Ana" not in json.dumps(every)
+    assert "Herida" not in json.dumps(every)
     # ... and each call that showed referrals left one READ entry with the count and the ids
     entries = list(AuditEntry.objects.order_by("id")[before:])
     assert [(e.action, e.detail["count"], e.organisation_id) for e in entries] == [
@@ -464,7 +465,8 @@ def test_a_medical_payload_has_no_journey_trafficking_or_name_for_either_side(wo
     # then the client items are the medical ones only ...
     fields = [item["field"] for item in partner["client"]["items"]]
     assert set(fields) <= {"age", "sex", "languages", "health", "flags"}
-    assert "health" in fields and "age" in fields
+    assert "health" in fields
+    assert "age" in fields
     # ... and neither side's payload names her, her journey or the trafficking indicators
     for payload in (partner, sender):
         assert payload["client"]["items"] == partner["client"]["items"]
@@ -480,7 +482,8 @@ def test_a_child_protection_payload_names_the_child(world, child):
     payload = interop.referral_payload(referral, side="partner")
     items = {item["field"]: item["value"] for item in payload["client"]["items"]}
     assert items["name"] == "Ana López"
-    assert "journey" not in items and "protection" not in items
+    assert "journey" not in items
+    assert "protection" not in items
     assert payload["service"] == {"category": "child_protection", "label": "Child protection"}
 
 
@@ -519,7 +522,8 @@ def test_payloads_of_both_sides_validate_against_the_published_schema(world, chi
         "name": world.b.organisation.name,
     }
     assert [e["status"] for e in sender["events"]] == ["sent", "accepted", "delivered", "closed"]
-    assert sender["dates"]["delivered"] is not None and sender["dates"]["closed"] is not None
+    assert sender["dates"]["delivered"] is not None
+    assert sender["dates"]["closed"] is not None
 
 
 def test_the_schema_refuses_a_payload_with_a_personal_field_added(world, child):
@@ -701,7 +705,7 @@ class Receiver:
         receiver = self
 
         class Handler(BaseHTTPRequestHandler):
-            def do_POST(self) -> None:  # noqa: N802 - the name http.server calls
+            def do_POST(self) -> None:
                 body = self.rfile.read(int(self.headers["Content-Length"]))
                 receiver.received.append((dict(self.headers), body))
                 self.send_response(receiver.answer)
