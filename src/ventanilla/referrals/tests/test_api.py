@@ -9,6 +9,7 @@ import hmac
 import json
 import threading
 from http.server import BaseHTTPRequestHandler, HTTPServer
+from pathlib import Path
 from typing import Any
 
 import jsonschema
@@ -539,6 +540,15 @@ def test_the_schema_refuses_a_payload_with_a_personal_field_added(world, child):
                 "client": {"person": None, "items": [{"field": "journey", "label": "J", "value": "x"}]},
             }
         )
+
+
+def test_the_documented_example_is_a_valid_payload():
+    # the example in docs/referral-payload.md is what a reader copies: it must validate
+    text = (Path(__file__).parents[4] / "docs" / "referral-payload.md").read_text(encoding="utf-8")
+    example = text.split("## Example", 1)[1].split("```json", 1)[1].split("```", 1)[0]
+    payload = json.loads(example)
+    validate(payload)
+    assert payload["side"] == "partner"
 
 
 def test_the_api_docs_describe_the_payload_from_the_same_schema(db):
