@@ -20,7 +20,7 @@ from ventanilla.directory.models import Category
 from ventanilla.referrals import lifecycle, projection
 from ventanilla.referrals.lifecycle import Side
 from ventanilla.referrals.models import Referral, ReferralEvent, ReferralStatus
-from ventanilla.registration.models import Consent, ConsentPurpose
+from ventanilla.registration.models import Consent, ConsentPurpose, Person
 
 SCHEMA_ID = "ventanilla.referral/1"
 SCHEMA_FILE = Path(__file__).parent / "data" / "referral-payload.schema.json"
@@ -58,6 +58,14 @@ def _referral_consent(referral: Referral) -> dict[str, Any]:
         },
         "may_contact": contact,
     }
+
+
+def _person_reference(referral: Referral) -> str | None:
+    """The reference alone: the person's record (names, answers) is not loaded for a payload."""
+    reference: str | None = (
+        Person.objects.filter(pk=referral.person_id).values_list("reference", flat=True).first()
+    )
+    return reference
 
 
 def event_view(event: ReferralEvent, *, side: str) -> dict[str, Any]:
@@ -127,7 +135,7 @@ def referral_payload(referral: Referral, *, side: str) -> dict[str, Any]:
         "appointment": referral.appointment,
         "consent": _referral_consent(referral),
         "client": {
-            "person": referral.person.reference if sender else None,
+            "person": _person_reference(referral) if sender else None,
             "items": [
                 {"field": item.field, "label": item.label, "value": item.value}
                 for item in projection.loads(referral.shared)

@@ -44,7 +44,6 @@ REFERENCE_PATH = OpenApiParameter(
 PAYLOAD_RELATIONS = (
     "organisation",
     "site",
-    "person",
     "case",
     "pathway__provider",
     "partner_organisation",
