@@ -75,6 +75,8 @@ NOT_PAGES |= {
     "cases:complete_task",
     "cases:add_note",
 }
+# The referrals and cases API's actions, reached by POST only.
+NOT_PAGES |= {"referral-status", "case-close", "case-task-done"}
 
 
 def _names(patterns: list[Any], namespace: str = "") -> Iterator[str]:
@@ -126,6 +128,7 @@ def _arguments(world: World) -> dict[str, dict[str, Any]]:
         **_export_arguments(world),
         **_registration_arguments(world),
         **_referral_arguments(world),
+        **_referral_api_arguments(world),
     }
 
 
@@ -295,6 +298,31 @@ def _referral_arguments(world: World) -> dict[str, dict[str, Any]]:
         "cases:close": {"reference": case.reference},
         "cases:reassign": {"reference": case.reference},
         "cases:transfer": {"reference": case.reference},
+    }
+
+
+def _referral_api_arguments(world: World) -> dict[str, dict[str, Any]]:
+    """The referrals and cases API's detail routes: A's referral, pathway and case (made by
+    `_referral_arguments`) and a webhook of A."""
+    from ventanilla.cases.models import Case
+    from ventanilla.referrals import webhooks
+    from ventanilla.referrals.models import PartnerWebhook, Pathway, Referral
+
+    referral = Referral.objects.filter(organisation=world.a.organisation).first()
+    case = Case.objects.filter(organisation=world.a.organisation).first()
+    # On this host: the browsable API (development) shows the address as a link.
+    hook = PartnerWebhook.objects.filter(organisation=world.a.organisation).first() or webhooks.add_webhook(
+        world.a.organisation, url="https://testserver/hook", by=world.user("a", "administrator")
+    )
+    assert referral is not None
+    assert case is not None
+    return {
+        "referral-detail": {"reference": referral.reference},
+        "referral-events": {"reference": referral.reference},
+        "pathway-detail": {"pk": Pathway.objects.filter(organisation=world.a.organisation).first().pk},
+        "webhook-detail": {"pk": hook.pk},
+        "case-detail": {"reference": case.reference},
+        "case-tasks": {"reference": case.reference},
     }
 
 

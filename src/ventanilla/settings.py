@@ -337,6 +337,11 @@ SPECTACULAR_SETTINGS = {
         "SeverityEnum": "ventanilla.hub.models.Severity",  # the alerts' (unchanged name)
         "FormPurposeEnum": "ventanilla.questionnaires.models.Purpose",
         "ConsentPurposeEnum": "ventanilla.registration.models.ConsentPurpose",
+        "ReferralStatusEnum": "ventanilla.referrals.models.ReferralStatus",
+        "ReferralStatusChangeEnum": "ventanilla.referrals.api.referrals.STATUS_CHANGES",
+        "CaseStatusEnum": "ventanilla.cases.models.CaseStatus",
+        "CaseStatusChangeEnum": "ventanilla.cases.api.STATUS_CHANGES",
+        "CaseCloseReasonEnum": "ventanilla.cases.models.CloseReason",
     },
 }
 

@@ -6,9 +6,11 @@ from rest_framework.routers import DefaultRouter
 
 from ventanilla.accounts import api as accounts_api
 from ventanilla.areas import api as areas_api
+from ventanilla.cases import api as cases_api
 from ventanilla.directory import api as directory_api
 from ventanilla.hub import api as hub_api
 from ventanilla.questionnaires import api as questionnaires_api
+from ventanilla.referrals import api as referrals_api
 from ventanilla.registration import api as registration_api
 
 router = DefaultRouter()
@@ -26,6 +28,10 @@ router.register("forms", questionnaires_api.FormViewSet, basename="form")
 router.register("registrations", registration_api.RegistrationViewSet, basename="registration")
 router.register("persons", registration_api.PersonViewSet, basename="person")
 router.register("flags", registration_api.FlagViewSet, basename="flag")
+router.register("referrals", referrals_api.ReferralViewSet, basename="referral")
+router.register("pathways", referrals_api.PathwayViewSet, basename="pathway")
+router.register("webhooks", referrals_api.WebhookViewSet, basename="webhook")
+router.register("cases", cases_api.CaseViewSet, basename="case")
 
 urlpatterns = [
     path("v1/", include(router.urls)),

@@ -189,9 +189,11 @@ def create_referral(
     appointment: str = "",
     tell_person: bool = True,
     send: bool = True,
+    via: str = Via.STAFF,
     now: datetime.datetime | None = None,
 ) -> Referral:
-    """Check everything that can refuse a referral, store its projection, and send it."""
+    """Check everything that can refuse a referral, store its projection, and send it (the sending
+    event records `via`: the staff page or the API)."""
     now = now or timezone.now()
     today = timezone.localdate(now)
     if not Person.objects.visible_to(by).filter(pk=person.pk).exists() or not scope_for(by).has(
@@ -263,7 +265,7 @@ def create_referral(
         detail={"category": category, "pathway": pathway.pk},
     )
     if send:
-        transition(referral, ReferralStatus.SENT, by=by, via=Via.STAFF, now=now)
+        transition(referral, ReferralStatus.SENT, by=by, via=via, now=now)
     return referral
 
 

@@ -11,19 +11,67 @@ import hashlib
 import hmac
 import json
 import logging
+import secrets
 import urllib.error
 import urllib.request
 from typing import Any
 
 from django.db import transaction
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
+from ventanilla.accounts.models import Organisation, User
+from ventanilla.core import audit
+from ventanilla.core.models import AuditAction
+from ventanilla.core.roles import Permission
+from ventanilla.core.scoping import scope_for
 from ventanilla.core.tasks import enqueue
 from ventanilla.referrals.models import PartnerWebhook, ReferralEvent, WebhookDelivery
 
 logger = logging.getLogger(__name__)
 MAX_ATTEMPTS = 6
 TIMEOUT_SECONDS = 10
+MIN_SECRET_LENGTH = 16
+
+
+class WebhookError(ValueError):
+    """A refusal for the caller; `field` names the input at fault (empty: not allowed at all)."""
+
+    def __init__(self, message: str, *, field: str = ""):
+        self.field = field
+        super().__init__(message)
+
+
+def _require_manager(user: User, organisation_id: int) -> None:
+    if organisation_id not in scope_for(user).organisations(Permission.MANAGE_ORGANISATION):
+        raise WebhookError(_("You cannot manage this organisation's webhooks."))
+
+
+@transaction.atomic
+def add_webhook(organisation: Organisation, *, url: str, by: User, secret: str = "") -> PartnerWebhook:
+    """Register an https address for `organisation`'s referral status changes; the secret (made here
+    when not given) signs every delivery. Only the address goes to the audit log."""
+    _require_manager(by, organisation.pk)
+    if not url.lower().startswith("https://"):
+        raise WebhookError(_("The address must start with https://."), field="url")
+    if secret and len(secret) < MIN_SECRET_LENGTH:
+        raise WebhookError(
+            _("The secret needs at least %(count)s characters.") % {"count": MIN_SECRET_LENGTH},
+            field="secret",
+        )
+    hook = PartnerWebhook.objects.create(
+        organisation=organisation, url=url, secret=secret or secrets.token_urlsafe(32)
+    )
+    audit.record_change(AuditAction.CREATE, hook, by=by, fields=["url", "secret"])
+    return hook
+
+
+@transaction.atomic
+def remove_webhook(hook: PartnerWebhook, *, by: User) -> None:
+    """Stop sending to an address (its pending deliveries go with it)."""
+    _require_manager(by, hook.organisation_id)
+    audit.record_change(AuditAction.DELETE, hook, by=by, fields=["url"])
+    hook.delete()
 
 
 def payload(event: ReferralEvent) -> dict[str, Any]:

@@ -206,6 +206,44 @@ READS = [
 
 WRITES: list[Row] = []
 
+
+def state() -> dict[str, Any]:
+    """The referral and case tables, for the write matrix's check that a refused write changed nothing."""
+    from ventanilla.cases.models import Case, CaseNote, CaseTask, CaseTransfer
+    from ventanilla.referrals.models import (
+        FocalPoint,
+        PartnerWebhook,
+        Pathway,
+        Referral,
+        ReferralEvent,
+        ReferralLink,
+        WebhookDelivery,
+    )
+
+    tables: list[Any] = [
+        Pathway,
+        Pathway.categories.through,
+        Pathway.service_points.through,
+        FocalPoint,
+        Referral,
+        ReferralEvent,
+        ReferralLink,
+        PartnerWebhook,
+        WebhookDelivery,
+        Case,
+        CaseTask,
+        CaseNote,
+        CaseTransfer,
+    ]
+    return {model._meta.label_lower: list(model.objects.order_by("pk").values()) for model in tables}
+
+
+# The API's rows (referrals, pathways, webhooks, cases) live in their own module.
+from ventanilla.api.tests import matrix_api_referrals  # noqa: E402 - after the helpers it uses
+
+READS += matrix_api_referrals.READS
+WRITES += matrix_api_referrals.WRITES
+
 # The sending side's and pathway pages' writes keep their rows in their own module.
 READS += matrix_sender.READS
 WRITES += matrix_sender.WRITES

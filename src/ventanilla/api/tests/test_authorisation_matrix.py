@@ -714,6 +714,7 @@ def state() -> dict[str, Any]:
         "duplicates": list(DuplicateCandidate.objects.order_by("pk").values()),
         "person_links": PersonLink.objects.count(),
         "corrections": AnswerCorrection.objects.count(),
+        "referrals_and_cases": matrix_referrals.state(),
         "users": list(
             User.objects.order_by("pk").values_list(
                 "pk", "username", "password", "is_active", "must_change_password"
@@ -2461,7 +2462,7 @@ WRITES += [
 ]
 
 
-SUCCESS = {200, 201}
+SUCCESS = {200, 201, 204}
 
 
 def _expected(row: Row, principal: str, world: World) -> object:
