@@ -204,3 +204,9 @@ READS = [
 ]
 
 WRITES: list[Row] = []
+
+# The partner's answers (inbox and link) keep their rows in their own module.
+from ventanilla.api.tests import matrix_partner  # noqa: E402
+
+READS += matrix_partner.READS
+WRITES += matrix_partner.WRITES
