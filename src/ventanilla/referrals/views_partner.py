@@ -108,10 +108,12 @@ def apply_answer(
     if action == APPOINTMENT:
         messages.success(request, _("Where and when to go is saved."))
     else:
+        # "final": the answer that closed the referral for the partner, the one message a dead link shows
         messages.success(
             request,
             _("Referral %(reference)s: %(status)s.")
             % {"reference": referral.reference, "status": ReferralStatus(action).label},
+            extra_tags="" if referral.status in lifecycle.PARTNER_VISIBLE else "final",
         )
     return True
 

@@ -6,8 +6,8 @@ import datetime
 import json
 
 import pytest
-from django.utils.html import escape
 from django.utils import timezone
+from django.utils.html import escape
 
 from ventanilla.core.models import AuditAction, AuditEntry
 from ventanilla.messaging.models import OutboundMessage
@@ -313,14 +313,17 @@ def test_not_delivered_needs_a_reason(world, partner, referral):
 
 
 @pytest.mark.parametrize(
-    "data, message",
+    ("data", "message"),
     [
         ({"action": "declined"}, "Choose a reason."),
         ({"action": "declined", "reason": "made_up"}, "Choose a reason."),
         ({"action": "delivered", "note": "x"}, "A referral that is Sent cannot become Service delivered."),
         ({"action": "closed"}, "Only the sender can do that."),
         ({"action": "withdrawn", "reason": "other"}, "Only the sender can do that."),
-        ({"action": "expired"}, "Only the sender can do that."),  # the expiry task only; the wording is the service's
+        (
+            {"action": "expired"},
+            "Only the sender can do that.",
+        ),  # the expiry task only; the wording is the service's
         ({"action": "nonsense"}, "Unknown answer."),
         ({"action": "appointment", "appointment": " "}, "Say where and when the person should go."),
         (
