@@ -10,7 +10,7 @@ from __future__ import annotations
 import datetime
 from collections.abc import Iterable
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django.db import transaction
 from django.db.models import Q, QuerySet
@@ -35,6 +35,9 @@ from ventanilla.referrals.models import (
     Via,
 )
 from ventanilla.registration.models import Consent, ConsentPurpose, Flag, FlagSeverity, Person
+
+if TYPE_CHECKING:
+    from ventanilla.core.scoping import UserLike
 
 
 class ReferralError(ValueError):
@@ -77,6 +80,18 @@ def side_of(user: User | None, referral: Referral) -> Side | None:
     if _partner_may(user, referral) and referral.status in lifecycle.PARTNER_VISIBLE:
         return Side.PARTNER
     return None
+
+
+def partner_inbox(user: UserLike | None) -> QuerySet[Referral]:
+    """Active referrals to the organisations where the user receives referrals: the partner's side only.
+
+    A referral the user's own organisation sent is not here, even when the user could read it as
+    sending staff; the inbox pages answer 404 for it.
+    """
+    organisations = scope_for(user).organisations(Permission.RECEIVE_REFERRALS)
+    return Referral.objects.visible_to(user).filter(
+        partner_organisation__in=organisations, status__in=lifecycle.PARTNER_VISIBLE
+    )
 
 
 def has_referral_consent(person: Person) -> bool:

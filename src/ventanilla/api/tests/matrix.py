@@ -64,6 +64,22 @@ def admin_only(**a_roles: object) -> dict[str, object]:
     return org_a_only(403, administrator=200, **a_roles)
 
 
+class Redirect:
+    """An expected redirect to a path made by the write itself (a new person's reference)."""
+
+    def __init__(self, pattern: str):
+        self.pattern = pattern
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, str) and re.fullmatch(f"302 {self.pattern}", other) is not None
+
+    def __hash__(self) -> int:
+        return hash(self.pattern)
+
+    def __repr__(self) -> str:
+        return f"Redirect({self.pattern!r})"
+
+
 def outcome(response: Any) -> object:
     if response.status_code != 302:
         return response.status_code
@@ -99,23 +115,10 @@ class Row:
     # For write rows: what the allowed write must have done, and the audit entries it must leave.
     effect: Callable[[World, str], None] | None = None
     audit_actions: tuple[str, ...] = ()
+    # False for writes made with a capability rather than an account (a referral link): their audit
+    # entries name no actor, whoever happens to be signed in.
+    audit_actor_is_principal: bool = True
     id: str = field(default="")
 
     def label(self) -> str:
         return self.id or f"{self.method} {self.name}"
-
-
-class Redirect:
-    """An expected redirect to a path made by the write itself (a new person's reference)."""
-
-    def __init__(self, pattern: str):
-        self.pattern = pattern
-
-    def __eq__(self, other: object) -> bool:
-        return isinstance(other, str) and re.fullmatch(f"302 {self.pattern}", other) is not None
-
-    def __hash__(self) -> int:
-        return hash(self.pattern)
-
-    def __repr__(self) -> str:
-        return f"Redirect({self.pattern!r})"

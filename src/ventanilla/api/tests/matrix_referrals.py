@@ -247,3 +247,9 @@ WRITES += matrix_api_referrals.WRITES
 # The sending side's and pathway pages' writes keep their rows in their own module.
 READS += matrix_sender.READS
 WRITES += matrix_sender.WRITES
+
+# The partner's answers (inbox and link) keep their rows in their own module.
+from ventanilla.api.tests import matrix_partner  # noqa: E402
+
+READS += matrix_partner.READS
+WRITES += matrix_partner.WRITES
