@@ -21,6 +21,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from ventanilla.accounts.models import Site, User
+from ventanilla.cases import services as case_services
 from ventanilla.core import audit
 from ventanilla.core.models import AuditAction
 from ventanilla.core.roles import Permission
@@ -277,6 +278,7 @@ def person_detail(request: HttpRequest, reference: str) -> HttpResponse:
     links = list(person.links.select_related("other")) + list(
         PersonLink.objects.filter(other=person).select_related("person")
     )
+    cases = list(case_services.cases(request.user).filter(person=person).select_related("owner"))
     return render(
         request,
         "registration/person_detail.html",
@@ -289,6 +291,11 @@ def person_detail(request: HttpRequest, reference: str) -> HttpResponse:
             "travelling": links,
             "may_edit": scope_for(request.user).has(Permission.EDIT_PERSONAL_DATA),
             "relationships": RELATIONSHIPS,
+            "open_case": next((case for case in cases if not case.is_closed), None),
+            "closed_cases": [case for case in cases if case.is_closed],
+            "may_open_case": case_services.may_edit_at(
+                _user(request), person.organisation_id, person.site_id
+            ),
         },
     )
 

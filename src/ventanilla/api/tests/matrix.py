@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import io
 import json
+import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -102,3 +103,19 @@ class Row:
 
     def label(self) -> str:
         return self.id or f"{self.method} {self.name}"
+
+
+class Redirect:
+    """An expected redirect to a path made by the write itself (a new person's or case's reference)."""
+
+    def __init__(self, pattern: str):
+        self.pattern = pattern
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, str) and re.fullmatch(f"302 {self.pattern}", other) is not None
+
+    def __hash__(self) -> int:
+        return hash(self.pattern)
+
+    def __repr__(self) -> str:
+        return f"Redirect({self.pattern!r})"

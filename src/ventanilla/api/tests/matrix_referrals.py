@@ -204,3 +204,9 @@ READS = [
 ]
 
 WRITES: list[Row] = []
+
+# The case pages' writes keep their rows in their own module (imported last: it uses the objects above).
+from ventanilla.api.tests import matrix_cases  # noqa: E402
+
+READS += matrix_cases.READS
+WRITES += matrix_cases.WRITES

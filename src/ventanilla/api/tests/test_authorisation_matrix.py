@@ -18,7 +18,6 @@ write must do what it says and leave its audit entries, by the actor.
 from __future__ import annotations
 
 import json
-import re
 from collections.abc import Callable
 from typing import Any
 
@@ -35,6 +34,7 @@ from ventanilla.api.tests.matrix import (
     NEW_PASSWORD,
     PRINCIPALS,
     ROLES,
+    Redirect,
     Row,
     admin_only,
     everyone,
@@ -2046,22 +2046,6 @@ class Upload:
 
     def read(self) -> bytes:
         return self.content
-
-
-class Redirect:
-    """An expected redirect to a path made by the write itself (a new person's reference)."""
-
-    def __init__(self, pattern: str):
-        self.pattern = pattern
-
-    def __eq__(self, other: object) -> bool:
-        return isinstance(other, str) and re.fullmatch(f"302 {self.pattern}", other) is not None
-
-    def __hash__(self) -> int:
-        return hash(self.pattern)
-
-    def __repr__(self) -> str:
-        return f"Redirect({self.pattern!r})"
 
 
 PLACEHOLDERS: dict[str, Callable[[World], object]] = {
