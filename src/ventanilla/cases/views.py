@@ -92,6 +92,18 @@ def _show_error(form: forms.Form, error: services.CaseError) -> None:
     form.add_error(error.field if error.field in form.fields else None, str(error))
 
 
+def _refused_on_detail(
+    request: HttpRequest, case: Case, form: forms.Form, error: services.CaseError, **forms_shown: Any
+) -> HttpResponse:
+    """A refusal of a form on the case page: next to its field, or as a message when about the case
+    itself (a closed case shows no forms)."""
+    if error.field in form.fields:
+        form.add_error(error.field, str(error))
+        return _detail(request, case, status=422, **forms_shown)
+    messages.error(request, str(error))
+    return redirect("cases:detail", case.reference)
+
+
 def _visible_sites(user: Any) -> Any:
     scope = scope_for(user)
     return Site.objects.filter(
@@ -372,10 +384,9 @@ def add_task(request: HttpRequest, reference: str) -> HttpResponse:
         except services.CasePermissionError:
             raise PermissionDenied from None
         except services.CaseError as error:
-            _show_error(form, error)
-        else:
-            messages.success(request, _("The task is added."))
-            return redirect("cases:detail", case.reference)
+            return _refused_on_detail(request, case, form, error, task_form=form)
+        messages.success(request, _("The task is added."))
+        return redirect("cases:detail", case.reference)
     return _detail(request, case, task_form=form, status=422)
 
 
@@ -407,10 +418,9 @@ def add_note(request: HttpRequest, reference: str) -> HttpResponse:
         except services.CasePermissionError:
             raise PermissionDenied from None
         except services.CaseError as error:
-            _show_error(form, error)
-        else:
-            messages.success(request, _("The note is added."))
-            return redirect("cases:detail", case.reference)
+            return _refused_on_detail(request, case, form, error, note_form=form)
+        messages.success(request, _("The note is added."))
+        return redirect("cases:detail", case.reference)
     return _detail(request, case, note_form=form, status=422)
 
 
