@@ -1,5 +1,5 @@
-"""Case pages: the list, opening a case, the case itself and its changes, transfers, the daily overdue
-list and the in-app notices.
+"""Case pages: the list, opening a case, the case itself and its changes (transfers waiting, the overdue
+list and notices are in `views_desk`).
 
 Cases and people are reached through the scoping layer (`get_for` audits the read); lists are audited
 once with their size. Permission checks and rules live in `cases.services`; these views read the form,
@@ -23,7 +23,6 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from ventanilla.accounts.models import Site, User
-from ventanilla.cases import overdue as overdue_lists
 from ventanilla.cases import services
 from ventanilla.cases.forms import (
     ALL,
@@ -37,13 +36,11 @@ from ventanilla.cases.forms import (
     TaskForm,
     TransferForm,
 )
-from ventanilla.cases.models import Case, CaseStatus, CaseTransfer, TransferStatus
+from ventanilla.cases.models import Case, CaseStatus, TransferStatus
 from ventanilla.core import audit
 from ventanilla.core.models import AuditAction
 from ventanilla.core.roles import Permission, Role
 from ventanilla.core.scoping import scope_for
-from ventanilla.messaging import services as messaging
-from ventanilla.messaging.models import Notice
 from ventanilla.referrals.models import Referral
 from ventanilla.registration.models import Person
 
@@ -422,119 +419,3 @@ def add_note(request: HttpRequest, reference: str) -> HttpResponse:
         messages.success(request, _("The note is added."))
         return redirect("cases:detail", case.reference)
     return _detail(request, case, note_form=form, status=422)
-
-
-# --- transfers --------------------------------------------------------------------------------------
-
-
-@login_required
-def transfers(request: HttpRequest) -> HttpResponse:
-    _require(request, Permission.VIEW_PERSONAL_DATA)
-    user = request.user
-    related = ("case", "from_organisation", "from_site", "to_organisation", "to_site", "requested_by")
-    incoming = list(
-        services.incoming_transfers(user)
-        .select_related(*related)
-        .order_by("-requested_at", "-pk")[:TRANSFERS_SHOWN]
-    )
-    sent = list(
-        services.sent_transfers(user)
-        .exclude(pk__in=[t.pk for t in incoming])
-        .select_related(*related)
-        .order_by("-requested_at", "-pk")[:TRANSFERS_SHOWN]
-    )
-    visible_cases = set(
-        services.cases(user).filter(pk__in={t.case_id for t in incoming + sent}).values_list("pk", flat=True)
-    )
-    for row in incoming + sent:
-        row.case_visible = row.case_id in visible_cases  # type: ignore[attr-defined]
-        row.may_decide = (  # type: ignore[attr-defined]
-            row.status == TransferStatus.PENDING
-            and services.may_edit_at(_user(request), row.to_organisation_id, row.to_site_id)
-        )
-    if incoming or sent:
-        audit.record(
-            AuditAction.READ,
-            by=user,
-            object_type="cases.casetransfer",
-            detail={"list": True, "count": len(incoming) + len(sent)},
-        )
-    return render(request, "cases/transfers.html", {"incoming": incoming, "sent": sent})
-
-
-@login_required
-@require_POST
-def decide_transfer(request: HttpRequest, pk: int) -> HttpResponse:
-    _require(request, Permission.EDIT_PERSONAL_DATA)
-    decision = request.POST.get("decision")
-    if decision not in {"accept", "decline"}:
-        messages.error(request, _("Choose to accept or decline."))
-        return redirect("cases:transfers")
-    row: CaseTransfer = CaseTransfer.objects.get_for(request.user, pk, purpose="decide")
-    try:
-        services.decide_transfer(row, accept=decision == "accept", by=_user(request))
-    except services.CasePermissionError:
-        raise PermissionDenied from None
-    except services.CaseError as error:
-        messages.error(request, str(error))
-        return redirect("cases:transfers")
-    if decision == "accept":
-        messages.success(
-            request,
-            _("Case %(reference)s and the person's record are now at your site.")
-            % {"reference": row.case.reference},
-        )
-    else:
-        messages.success(request, _("The transfer is declined; the case stays where it was."))
-    return redirect("cases:transfers")
-
-
-# --- the overdue list -------------------------------------------------------------------------------
-
-
-@login_required
-def overdue(request: HttpRequest) -> HttpResponse:
-    _require(request, Permission.VIEW_PERSONAL_DATA)
-    user = request.user
-    default = "sites" if _has_role(user, Role.SITE_MANAGER) else "mine"
-    show = request.GET.get("show") or default
-    if show not in {"mine", "sites"}:
-        show = default
-    now = timezone.now()
-    found = overdue_lists.overdue_list(user, now=now, mine=show == "mine")
-    if not found.empty:
-        audit.record(
-            AuditAction.READ,
-            by=user,
-            object_type="cases.overdue",
-            detail={"list": True, "referrals": found.referral_count, "tasks": found.task_count},
-        )
-    return render(
-        request,
-        "cases/overdue.html",
-        {
-            "found": found,
-            "show": show,
-            "now": now,
-            "limit": overdue_lists.LIMIT,
-            "more_referrals": found.referral_count > len(found.referrals),
-            "more_tasks": found.task_count > len(found.tasks),
-        },
-    )
-
-
-# --- notices ----------------------------------------------------------------------------------------
-
-
-@login_required
-def notices(request: HttpRequest) -> HttpResponse:
-    """The user's own in-app notices; a POST marks them all read."""
-    if request.method == "POST":
-        count = messaging.mark_read(request.user)
-        if count:
-            messages.success(request, _("All notices are marked read."))
-        return redirect("cases:notices")
-    rows = Notice.objects.filter(user=_user(request)).order_by("-created_at", "-pk")
-    page = Paginator(rows, PAGE_SIZE).get_page(request.GET.get("page"))
-    unread = rows.filter(read_at__isnull=True).exists()
-    return render(request, "cases/notices.html", {"page": page, "unread": unread})
