@@ -96,17 +96,11 @@ def test_status_and_site_filters(world, client_for, case):
 
 def test_the_list_costs_the_same_queries_for_one_case_or_many(world, client_for, case):
     client = client_for(world.a.users["site_manager"])
-
-    def queries() -> int:
-        client.get(CASES)
-        with CaptureQueriesContext(connection) as captured:
-            assert client.get(CASES).status_code == 200
-        return len(captured.captured_queries)
-
-    baseline = queries()
+    baseline = queries_for(client, CASES)
     for _ in range(5):
         services.open_case(register_person(world), by=world.a.users["caseworker"])
-    assert queries() <= baseline
+    assert queries_for(client, CASES) <= baseline
+    assert len(client.get(CASES).context["cases"]) == 6
 
 
 # --- opening a case ---------------------------------------------------------------------------------
@@ -378,3 +372,37 @@ def test_notices_need_signing_in(db, client):
     response = client.get(f"{CASES}notices/")
     assert response.status_code == 302
     assert response["Location"].startswith("/en/accounts/login/")
+
+
+def queries_for(client, url: str) -> int:
+    client.get(url)
+    with CaptureQueriesContext(connection) as captured:
+        assert client.get(url).status_code == 200
+    return len(captured.captured_queries)
+
+
+def test_overdue_and_transfer_pages_cost_the_same_for_one_row_or_many(world, client_for):
+    # given one late referral, one late task and one transfer of each kind
+    by, path = world.a.users["caseworker"], pathway(world)
+    past = timezone.localdate() - datetime.timedelta(days=1)
+
+    def add_rows() -> None:
+        person = register_person(world)
+        referral = referrals.create_referral(person, pathway=path, category="medical", by=by)
+        type(referral).objects.filter(pk=referral.pk).update(
+            respond_by=timezone.now() - datetime.timedelta(hours=1)
+        )
+        case = services.open_case(person, by=by)
+        services.add_task(case, title="x", due_on=past, by=by, assigned_to=world.a.users["site_manager"])
+        services.request_transfer(case, to_site=world.b.sites[0], by=by)
+
+    add_rows()
+    client = client_for(world.a.users["site_manager"])
+    baseline = {url: queries_for(client, url) for url in (f"{CASES}overdue/", f"{CASES}transfers/")}
+    # when there are many more
+    for _ in range(5):
+        add_rows()
+    # then the pages cost no more queries, and show every row
+    assert {url: queries_for(client, url) for url in baseline} == baseline
+    assert client.get(f"{CASES}overdue/").context["found"].task_count == 6
+    assert len(client.get(f"{CASES}transfers/").context["sent"]) == 6
