@@ -11,6 +11,7 @@ from typing import Any
 
 from django.db import transaction
 from django.db.models import QuerySet
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -187,6 +188,7 @@ def complete_task(task: CaseTask, *, by: User) -> CaseTask:
 @transaction.atomic
 def add_note(case: Case, *, text: str, by: User) -> CaseNote:
     _require_edit(by, case)
+    _require_open(case)
     if not text.strip():
         raise CaseError(_("The note is empty."), field="text")
     note = CaseNote.objects.create(case=case, text=text.strip(), author=by)
@@ -228,12 +230,16 @@ def request_transfer(case: Case, *, to_site: Site, by: User, note: str = "") -> 
     audit.record_change(AuditAction.CREATE, transfer, by=by, fields=["to_site"], detail={"case": case.pk})
     from ventanilla.messaging import services as messaging
 
-    receivers = case_staff(to_site.organisation_id, to_site.pk).filter(memberships__role="site_manager")
+    receivers = case_staff(to_site.organisation_id, to_site.pk).filter(
+        memberships__role="site_manager",
+        memberships__organisation_id=to_site.organisation_id,
+        memberships__is_active=True,
+    )
     messaging.notify(
         receivers.distinct(),
         kind="case_transfer",
         text=_("A case transfer waits for your answer (%(reference)s).") % {"reference": case.reference},
-        url="",
+        url=reverse("cases:transfers"),
     )
     return transfer
 
@@ -268,6 +274,11 @@ def decide_transfer(transfer: CaseTransfer, *, accept: bool, by: User) -> CaseTr
         assert transfer.to_site is not None
         _move_person(case.person, transfer.to_site.organisation, transfer.to_site)
         Case.objects.filter(pk=case.pk).update(owner=by)
+        # Open tasks follow the case: whoever no longer works at its site hands them to the new owner.
+        staff = case_staff(transfer.to_organisation_id, transfer.to_site_id).values("pk")
+        CaseTask.objects.filter(case=case, done_at__isnull=True).exclude(assigned_to__in=staff).update(
+            assigned_to=by
+        )
     audit.record_change(
         AuditAction.UPDATE, transfer, by=by, fields=["status"], detail={"case": case.pk, "accepted": accept}
     )
@@ -284,6 +295,45 @@ def cancel_transfer(transfer: CaseTransfer, *, by: User) -> None:
 
 def cases(user: Any) -> QuerySet[Case]:
     return Case.objects.visible_to(user)
+
+
+def filter_cases(
+    rows: QuerySet[Case], *, user: Any, mine: bool = False, status: str = "", site: Site | None = None
+) -> QuerySet[Case]:
+    """The case list's filters: `status` is a CaseStatus, "all", or empty for every case not closed."""
+    if mine:
+        rows = rows.filter(owner=user)
+    if status in CaseStatus.values:
+        rows = rows.filter(status=status)
+    elif status != "all":
+        rows = rows.exclude(status=CaseStatus.CLOSED)
+    if site is not None:
+        rows = rows.filter(site=site)
+    return rows
+
+
+def transfer_sites(exclude_site_id: int | None = None) -> QuerySet[Site]:
+    """Where a case can go: any active site of any active organisation (sites are not personal data)."""
+    sites = Site.objects.filter(is_active=True, organisation__is_active=True).select_related("organisation")
+    if exclude_site_id is not None:
+        sites = sites.exclude(pk=exclude_site_id)
+    return sites.order_by("organisation__name", "name", "pk")
+
+
+def incoming_transfers(user: Any) -> QuerySet[CaseTransfer]:
+    """Transfers asked of the sites where the user keeps cases (the receiving side)."""
+    receiver = scope_for(user).site_q(
+        Permission.VIEW_PERSONAL_DATA, organisation="to_organisation", site="to_site"
+    )
+    return CaseTransfer.objects.visible_to(user).filter(receiver)
+
+
+def sent_transfers(user: Any) -> QuerySet[CaseTransfer]:
+    """Transfers the user's sites asked for (the sending side)."""
+    sender = scope_for(user).site_q(
+        Permission.VIEW_PERSONAL_DATA, organisation="from_organisation", site="from_site"
+    )
+    return CaseTransfer.objects.visible_to(user).filter(sender)
 
 
 def blank_for_person(person: Person) -> None:

@@ -2,7 +2,7 @@
 
 from django.urls import path, register_converter
 
-from ventanilla.cases import views
+from ventanilla.cases import views, views_desk
 
 
 class CaseReferenceConverter:
@@ -21,10 +21,10 @@ app_name = "cases"
 
 urlpatterns = [
     path("", views.case_list, name="list"),
-    path("overdue/", views.overdue, name="overdue"),
-    path("notices/", views.notices, name="notices"),
-    path("transfers/", views.transfers, name="transfers"),
-    path("transfers/<int:pk>/decide/", views.decide_transfer, name="decide_transfer"),
+    path("overdue/", views_desk.overdue, name="overdue"),
+    path("notices/", views_desk.notices, name="notices"),
+    path("transfers/", views_desk.transfers, name="transfers"),
+    path("transfers/<int:pk>/decide/", views_desk.decide_transfer, name="decide_transfer"),
     path("open/<reference:person_reference>/", views.open_case, name="open"),
     path("<case:reference>/", views.detail, name="detail"),
     path("<case:reference>/edit/", views.edit, name="edit"),

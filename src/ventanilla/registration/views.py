@@ -21,6 +21,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from ventanilla.accounts.models import Site, User
+from ventanilla.cases import services as case_services
 from ventanilla.core import audit
 from ventanilla.core.models import AuditAction
 from ventanilla.core.roles import Permission
@@ -289,6 +290,7 @@ def person_detail(request: HttpRequest, reference: str) -> HttpResponse:
         if may_edit
         else []
     )
+    cases = list(case_services.cases(request.user).filter(person=person).select_related("owner"))
     return render(
         request,
         "registration/person_detail.html",
@@ -302,6 +304,11 @@ def person_detail(request: HttpRequest, reference: str) -> HttpResponse:
             "may_edit": may_edit,
             "referrals": referrals,
             "relationships": RELATIONSHIPS,
+            "open_case": next((case for case in cases if not case.is_closed), None),
+            "closed_cases": [case for case in cases if case.is_closed],
+            "may_open_case": case_services.may_edit_at(
+                _user(request), person.organisation_id, person.site_id
+            ),
         },
     )
 

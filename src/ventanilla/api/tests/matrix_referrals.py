@@ -253,3 +253,9 @@ from ventanilla.api.tests import matrix_partner  # noqa: E402
 
 READS += matrix_partner.READS
 WRITES += matrix_partner.WRITES
+
+# The case pages' writes keep their rows in their own module (imported last: it uses the objects above).
+from ventanilla.api.tests import matrix_cases  # noqa: E402
+
+READS += matrix_cases.READS
+WRITES += matrix_cases.WRITES
