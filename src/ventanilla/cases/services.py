@@ -255,6 +255,11 @@ def _move_person(person: Person, organisation: Organisation, site: Site) -> None
         model.objects.filter(person=person).update(**values)
     Submission.objects.filter(registration__person=person).update(**values)
     DuplicateCandidate.objects.filter(person=person).update(**values)
+    # Within one organisation the person's referrals follow to the new site; across organisations
+    # they stay with the sender, whose pathway they went along (the receiver refers anew).
+    from ventanilla.referrals.models import Referral
+
+    Referral.objects.filter(person=person, organisation_id=organisation.pk).update(site_id=site.pk)
     CaseTask.objects.filter(case__person=person).update(**values)
 
 

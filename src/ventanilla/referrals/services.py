@@ -356,7 +356,11 @@ def transition(
         raise ReferralPermissionError(_("You cannot change this referral."))
     if side not in sides:
         raise ReferralPermissionError(
-            _("Only the partner can do that.") if Side.PARTNER in sides else _("Only the sender can do that.")
+            _("Only the partner can do that.")
+            if Side.PARTNER in sides
+            else _("Only the sender can do that.")
+            if Side.SENDER in sides
+            else _("This happens on its own when the partner's answer time has passed.")
         )
     if locked.status not in sources:
         raise ReferralError(
