@@ -9,6 +9,7 @@ from ventanilla.areas import api as areas_api
 from ventanilla.directory import api as directory_api
 from ventanilla.hub import api as hub_api
 from ventanilla.questionnaires import api as questionnaires_api
+from ventanilla.referrals import api_metrics as referral_metrics_api
 from ventanilla.registration import api as registration_api
 
 router = DefaultRouter()
@@ -26,6 +27,9 @@ router.register("forms", questionnaires_api.FormViewSet, basename="form")
 router.register("registrations", registration_api.RegistrationViewSet, basename="registration")
 router.register("persons", registration_api.PersonViewSet, basename="person")
 router.register("flags", registration_api.FlagViewSet, basename="flag")
+router.register(
+    "referral-metrics", referral_metrics_api.ReferralMetricsViewSet, basename="referral-metrics"
+)
 
 urlpatterns = [
     path("v1/", include(router.urls)),

@@ -204,3 +204,9 @@ READS = [
 ]
 
 WRITES: list[Row] = []
+
+# The referral metrics endpoint keeps its rows in a module of its own.
+from ventanilla.api.tests import matrix_metrics  # noqa: E402 - added after the rows above
+
+READS += matrix_metrics.READS
+WRITES += matrix_metrics.WRITES
