@@ -27,9 +27,7 @@ router.register("forms", questionnaires_api.FormViewSet, basename="form")
 router.register("registrations", registration_api.RegistrationViewSet, basename="registration")
 router.register("persons", registration_api.PersonViewSet, basename="person")
 router.register("flags", registration_api.FlagViewSet, basename="flag")
-router.register(
-    "referral-metrics", referral_metrics_api.ReferralMetricsViewSet, basename="referral-metrics"
-)
+router.register("referral-metrics", referral_metrics_api.ReferralMetricsViewSet, basename="referral-metrics")
 
 urlpatterns = [
     path("v1/", include(router.urls)),

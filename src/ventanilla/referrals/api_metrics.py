@@ -44,8 +44,10 @@ class MetricsQuerySerializer(serializers.Serializer):
 
 
 class MetricsRowSerializer(serializers.Serializer):
-    key = serializers.CharField(help_text="The partner's (service provider's) id, the service code or the site id.")
-    label = serializers.CharField()
+    key = serializers.CharField(
+        help_text="The partner's (service provider's) id, the service code or the site id."
+    )
+    label = serializers.CharField()  # type: ignore[assignment]  # a field, not Field.label
     sent = serializers.IntegerField()
     accepted = serializers.IntegerField()
     declined = serializers.IntegerField()

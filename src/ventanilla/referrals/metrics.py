@@ -192,7 +192,9 @@ def _labels(group_by: str, keys: Iterable[Any]) -> dict[Any, str]:
     return {code: str(Category(code).label) if code in Category.values else code for code in keys}
 
 
-def _row(key: str, label: str, counts: dict[str, int], durations: list[tuple[float, float | None]]) -> MetricsRow:
+def _row(
+    key: str, label: str, counts: dict[str, int], durations: list[tuple[float, float | None]]
+) -> MetricsRow:
     to_acceptance = [accepted for accepted, _delivered in durations]
     to_service = [delivered for _accepted, delivered in durations if delivered is not None]
     answered = counts["accepted"] + counts["declined"] + counts["expired"]
@@ -209,7 +211,9 @@ def _row(key: str, label: str, counts: dict[str, int], durations: list[tuple[flo
     )
 
 
-def referrals_in(user: Any, *, date_from: datetime.date, date_to: datetime.date, side: str = "all") -> QuerySet[Referral]:
+def referrals_in(
+    user: Any, *, date_from: datetime.date, date_to: datetime.date, side: str = "all"
+) -> QuerySet[Referral]:
     """The referrals counted for the user in the period (no personal field is read from them here)."""
     zone = timezone.get_current_timezone()
     start = datetime.datetime.combine(date_from, datetime.time.min, tzinfo=zone)
@@ -245,14 +249,14 @@ def referral_metrics(
         raise MetricsError(str(_("Choose a period of at most three years.")), field="from")
     referrals = referrals_in(user, date_from=date_from, date_to=date_to, side=side)
     key = _KEYS[group_by]
-    grouped = {
-        row[key]: row for row in referrals.order_by().values(key).annotate(**_counters())
-    }
+    grouped = {row[key]: row for row in referrals.order_by().values(key).annotate(**_counters())}
     total_counts = referrals.aggregate(**_counters())
     durations: dict[Any, list[tuple[float, float | None]]] = defaultdict(list)
     every: list[tuple[float, float | None]] = []
-    timed = referrals.filter(accepted_at__isnull=False).order_by().values_list(
-        key, "sent_at", "accepted_at", "delivered_at"
+    timed = (
+        referrals.filter(accepted_at__isnull=False)
+        .order_by()
+        .values_list(key, "sent_at", "accepted_at", "delivered_at")
     )
     for group, sent_at, accepted_at, delivered_at in timed:
         pair = (

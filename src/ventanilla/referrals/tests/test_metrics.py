@@ -14,7 +14,7 @@ from ventanilla.referrals import links, metrics, services
 from ventanilla.referrals.models import Pathway, ReferralStatus, Via
 from ventanilla.registration import services as registration
 from ventanilla.testing.factories import UserFactory
-from ventanilla.testing.referrals import CHILD_ANSWERS, categories, pathway, register_person
+from ventanilla.testing.referrals import CHILD_ANSWERS, categories, pathway, provider, register_person
 
 T = datetime.datetime(2026, 11, 2, 8, 0, tzinfo=datetime.UTC)
 NOVEMBER = {"date_from": datetime.date(2026, 11, 1), "date_to": datetime.date(2026, 11, 30)}
@@ -135,7 +135,13 @@ def test_each_number_per_partner_for_an_organisation_wide_role(world, network):
     assert beta.hours_to_service_median == 26.0
     assert beta.completion_rate == 0.5
     # ... the clinic without accounts (answered by link): one of two accepted, delivered after 8 hours
-    assert (clinic.sent, clinic.accepted, clinic.declined, clinic.expired, clinic.withdrawn) == (2, 1, 0, 0, 0)
+    assert (clinic.sent, clinic.accepted, clinic.declined, clinic.expired, clinic.withdrawn) == (
+        2,
+        1,
+        0,
+        0,
+        0,
+    )
     assert (clinic.delivered, clinic.not_delivered) == (1, 0)
     assert clinic.acceptance_rate == 1.0
     assert (clinic.hours_to_acceptance_median, clinic.hours_to_acceptance_p90) == (4.0, 4.0)
@@ -228,9 +234,12 @@ def test_the_period_is_by_day_sent_both_days_included(world, network):
         1,
         1.0,
     )
-    assert metrics.referral_metrics(
-        analyst, date_from=datetime.date(2026, 11, 3), date_to=datetime.date(2026, 11, 30)
-    ).rows == []
+    assert (
+        metrics.referral_metrics(
+            analyst, date_from=datetime.date(2026, 11, 3), date_to=datetime.date(2026, 11, 30)
+        ).rows
+        == []
+    )
 
 
 def test_an_expired_referral_sent_again_and_accepted_counts_once_as_accepted(world):
@@ -379,3 +388,34 @@ def test_the_api_refuses_an_end_before_the_start(world, client_for):
     )
     assert response.status_code == 400
     assert set(response.json()["error"]["fields"]) == {"to"}
+
+
+def test_the_number_of_queries_does_not_grow_with_the_groups(world, network, django_assert_max_num_queries):
+    # given the metrics by partner and by site with two groups each
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    analyst = world.user("a", "data_analyst")
+    baseline = {}
+    for group_by in ("partner", "site", "category"):
+        metrics.referral_metrics(analyst, group_by=group_by, **NOVEMBER)  # scope cached on the user
+        with CaptureQueriesContext(connection) as captured:
+            metrics.referral_metrics(analyst, group_by=group_by, **NOVEMBER)
+        baseline[group_by] = len(captured.captured_queries)
+    # when three more partners each get an accepted referral
+    for n in range(3):
+        path = Pathway.objects.create(
+            organisation=world.a.organisation,
+            provider=provider(world, name=f"Extra shelter {n}", codes=("shelter",)),
+            name=f"A → extra {n}",
+            valid_from=datetime.date(2026, 1, 1),
+        )
+        path.categories.set(categories("shelter"))
+        services.create_referral(
+            register_person(world), pathway=path, category="shelter", by=world.user("a", "caseworker"), now=T
+        )
+    # then each grouping costs the same number of queries
+    for group_by, count in baseline.items():
+        with django_assert_max_num_queries(count):
+            result = metrics.referral_metrics(analyst, group_by=group_by, **NOVEMBER)
+        assert result.total.sent == 11
