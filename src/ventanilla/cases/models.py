@@ -115,7 +115,9 @@ class CaseTask(PersonalRecord):
             models.Index(fields=["site", "done_at", "due_on"], name="task_site_due_idx"),
             # The overdue list: a site's open tasks in the list's order (see referral_site_waiting_idx).
             models.Index(
-                fields=["site", "due_on", "id"], condition=Q(done_at__isnull=True), name="task_site_open_due_idx"
+                fields=["site", "due_on", "id"],
+                condition=Q(done_at__isnull=True),
+                name="task_site_open_due_idx",
             ),
         ]
 
