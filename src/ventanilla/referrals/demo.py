@@ -410,11 +410,13 @@ def load_demo_referrals(*, now: datetime.datetime | None = None) -> DemoReferral
         result.skipped.append("demo accounts or people missing")
         return result
     pathways: dict[str, Pathway] = {}
-    for spec in PATHWAYS:
+    for pathway_spec in PATHWAYS:
         try:
-            pathways[spec.key], created = _pathway(spec, organisation, today=timezone.localdate(now))
+            pathways[pathway_spec.key], created = _pathway(
+                pathway_spec, organisation, today=timezone.localdate(now)
+            )
         except LookupError:
-            result.skipped.append(f"provider {spec.provider} missing")
+            result.skipped.append(f"provider {pathway_spec.provider} missing")
             continue
         result.pathways_created += created
 
@@ -427,19 +429,19 @@ def load_demo_referrals(*, now: datetime.datetime | None = None) -> DemoReferral
         if existing is not None:
             demo_cases[case_spec.key] = existing
             continue
-        case = cases.open_case(person, by=caseworker, needs=case_spec.needs, plan=case_spec.plan)
+        opened = cases.open_case(person, by=caseworker, needs=case_spec.needs, plan=case_spec.plan)
         for title, days in case_spec.tasks:
             cases.add_task(
-                case,
+                opened,
                 title=title,
                 due_on=timezone.localdate(now) + datetime.timedelta(days=days),
                 by=caseworker,
             )
         for text in case_spec.notes:
-            cases.add_note(case, text=text, by=caseworker)
+            cases.add_note(opened, text=text, by=caseworker)
         if case_spec.status in {CaseStatus.ACTIVE, CaseStatus.ON_HOLD}:
-            cases.update_case(case, by=caseworker, status=case_spec.status)
-        demo_cases[case_spec.key] = case
+            cases.update_case(opened, by=caseworker, status=case_spec.status)
+        demo_cases[case_spec.key] = opened
         result.cases_created += 1
 
     # Oldest first, so that each referral's story (and the expiry run within it) happens in order.
@@ -462,7 +464,7 @@ def load_demo_referrals(*, now: datetime.datetime | None = None) -> DemoReferral
 
     # A case closes once its referrals are done.
     for case_spec in CASES:
-        case = demo_cases.get(case_spec.key)
-        if case is not None and case_spec.status == CaseStatus.CLOSED and not case.is_closed:
-            cases.close_case(case, by=caseworker, reason=case_spec.close_reason)
+        to_close = demo_cases.get(case_spec.key)
+        if to_close is not None and case_spec.status == CaseStatus.CLOSED and not to_close.is_closed:
+            cases.close_case(to_close, by=caseworker, reason=case_spec.close_reason)
     return result
