@@ -69,7 +69,7 @@ def metrics(request: HttpRequest) -> HttpResponse:
             "form": form,
             "result": result,
             "group_label": service.GROUPINGS[result.group_by] if result else "",
-            "columns": [service.COLUMN_LABELS[name] for name in service.COUNTS],
+            "columns": [service.COLUMN_LABELS[name] for name in (*service.COUNTS, *service.RATES)],
             "definitions": service.DEFINITIONS,
             "csv_query": _csv_query(request),
         },
