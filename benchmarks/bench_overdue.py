@@ -42,6 +42,9 @@ OPEN_REFERRALS = int(harness.env_number("BENCH_REFERRALS", 100_000))
 FINISHED_REFERRALS = int(harness.env_number("BENCH_FINISHED_REFERRALS", 50_000))
 TASKS = int(harness.env_number("BENCH_TASKS", 50_000))
 CALLS = int(harness.env_number("BENCH_OVERDUE_CALLS", 200))
+# Set to compare: the list's partial indexes are dropped before the data is loaded.
+WITHOUT_LIST_INDEXES = bool(os.environ.get("BENCH_OVERDUE_WITHOUT_LIST_INDEXES"))
+LIST_INDEXES = ("referral_site_waiting_idx", "task_site_open_due_idx")
 ORGANISATIONS = 20
 SITES_PER_ORGANISATION = 3
 FIRST_ORGANISATION_SHARE = 0.25
@@ -717,11 +720,20 @@ def main() -> None:
         from django.utils import timezone
 
         now = timezone.now()
+        if WITHOUT_LIST_INDEXES:
+            from django.db import connection
+
+            with connection.cursor() as cursor:
+                for index in LIST_INDEXES:
+                    cursor.execute(f"DROP INDEX {index}")
         plan = set_up()
         generated = generate(plan, now)
         site = plan["organisations"][0]["sites"][0]
         users = plan["users"]
-        measured: dict[str, Any] = {"data": generated}
+        measured: dict[str, Any] = {
+            "data": generated,
+            "list_indexes": [] if WITHOUT_LIST_INDEXES else list(LIST_INDEXES),
+        }
         cases = [
             ("site_manager", users["bench-site-manager"], False),
             ("caseworker", users["bench-caseworker"], False),
