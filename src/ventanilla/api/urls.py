@@ -11,6 +11,7 @@ from ventanilla.directory import api as directory_api
 from ventanilla.hub import api as hub_api
 from ventanilla.questionnaires import api as questionnaires_api
 from ventanilla.referrals import api as referrals_api
+from ventanilla.referrals import api_metrics as referral_metrics_api
 from ventanilla.registration import api as registration_api
 
 router = DefaultRouter()
@@ -32,6 +33,7 @@ router.register("referrals", referrals_api.ReferralViewSet, basename="referral")
 router.register("pathways", referrals_api.PathwayViewSet, basename="pathway")
 router.register("webhooks", referrals_api.WebhookViewSet, basename="webhook")
 router.register("cases", cases_api.CaseViewSet, basename="case")
+router.register("referral-metrics", referral_metrics_api.ReferralMetricsViewSet, basename="referral-metrics")
 
 urlpatterns = [
     path("v1/", include(router.urls)),

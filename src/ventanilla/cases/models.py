@@ -113,6 +113,12 @@ class CaseTask(PersonalRecord):
         indexes = [
             models.Index(fields=["organisation", "done_at", "due_on"], name="task_org_due_idx"),
             models.Index(fields=["site", "done_at", "due_on"], name="task_site_due_idx"),
+            # The overdue list: a site's open tasks in the list's order (see referral_site_waiting_idx).
+            models.Index(
+                fields=["site", "due_on", "id"],
+                condition=Q(done_at__isnull=True),
+                name="task_site_open_due_idx",
+            ),
         ]
 
     def __str__(self) -> str:

@@ -16,7 +16,7 @@ from django.db import transaction
 
 from ventanilla.accounts.models import Site, User
 from ventanilla.registration import services
-from ventanilla.registration.models import Person
+from ventanilla.registration.models import Person, Registration
 
 DEMO_SITE = "Centro de Atención Tapachula"
 DEMO_CASEWORKER = "casa_caseworker"
@@ -218,8 +218,19 @@ PEOPLE = (
 )
 
 
+def _instance_uuid(key: str) -> uuid.UUID:
+    return uuid.uuid5(uuid.NAMESPACE_URL, f"ventanilla-demo:{key}")
+
+
 def _instance_id(key: str) -> str:
-    return f"uuid:{uuid.uuid5(uuid.NAMESPACE_URL, f'ventanilla-demo:{key}')}"
+    return f"uuid:{_instance_uuid(key)}"
+
+
+def demo_people() -> dict[str, Person]:
+    """The demo people registered so far, by their key in PEOPLE (for the referral and case demo)."""
+    keys = {_instance_uuid(spec.key): spec.key for spec in PEOPLE}
+    rows = Registration.objects.filter(instance_uuid__in=keys, person__isnull=False).select_related("person")
+    return {keys[row.instance_uuid]: row.person for row in rows if row.person is not None}
 
 
 @transaction.atomic

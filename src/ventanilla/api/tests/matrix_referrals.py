@@ -259,3 +259,9 @@ from ventanilla.api.tests import matrix_cases  # noqa: E402
 
 READS += matrix_cases.READS
 WRITES += matrix_cases.WRITES
+
+# The referral metrics endpoint keeps its rows in a module of its own.
+from ventanilla.api.tests import matrix_metrics  # noqa: E402 - added after the rows above
+
+READS += matrix_metrics.READS
+WRITES += matrix_metrics.WRITES

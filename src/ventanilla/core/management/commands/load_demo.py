@@ -13,6 +13,7 @@ from ventanilla.accounts.demo import DEMO_PASSWORD, load_demo_accounts
 from ventanilla.areas.services import AreaImportError, import_areas
 from ventanilla.directory.demo import DemoDataError, load_demo_directory
 from ventanilla.hub.demo import DemoContentError, load_demo_content
+from ventanilla.referrals.demo import load_demo_referrals
 from ventanilla.registration.demo import load_demo_registrations
 
 CORRIDOR_FILE = settings.PACKAGE_DIR / "areas" / "data" / "corridor_gt_mx.csv"
@@ -21,7 +22,7 @@ CORRIDOR_FILE = settings.PACKAGE_DIR / "areas" / "data" / "corridor_gt_mx.csv"
 class Command(BaseCommand):
     help = (
         "Load the demo corridor (Guatemala–Mexico areas), organisations, sites, one user per role, "
-        "a fictional service directory, articles and alerts."
+        "a fictional service directory, articles and alerts, demo people, and referrals and cases."
     )
 
     def handle(self, *args: Any, **options: Any) -> None:
@@ -36,6 +37,7 @@ class Command(BaseCommand):
         except (DemoDataError, DemoContentError) as error:
             raise CommandError(f"The demo directory or content could not be loaded: {error}") from None
         registered, already = load_demo_registrations()
+        referrals = load_demo_referrals()
         console = Console()
         console.print(
             f"Demo data ready: {areas.created} new areas ({areas.unchanged} already there). "
@@ -50,6 +52,12 @@ class Command(BaseCommand):
         console.print(
             f"Registration: {registered} demo people registered now ({already} already there) with the "
             "shipped form — a family of three, a separated child, a duplicate in two scripts. All fictional."
+        )
+        console.print(
+            f"Referrals: {referrals.pathways_created} new pathways, {referrals.referrals_created} new "
+            f"referrals at every stage and {referrals.cases_created} new cases for the demo people "
+            "(Casa Ventana to Red Salud Frontera, a child protection office, a counter-trafficking line "
+            "and a shelter). All fictional."
         )
         table = Table(title=f"Demo logins (password for all: {DEMO_PASSWORD})")
         for column in ("username", "role", "organisation"):
