@@ -8,6 +8,7 @@ moves along the lifecycle, which links are revoked); the people and users are ma
 from __future__ import annotations
 
 import datetime
+import re
 
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -147,6 +148,17 @@ class ReferralIsolation(TestCase):
                 and r.status in lifecycle.PARTNER_VISIBLE
             }
             assert set(Referral.objects.visible_to(partner_user).values_list("pk", flat=True)) == expected
+            # ... and the same set through the API, the inbox page and the detail pages
+            references = {r.reference for r in referrals if r.pk in expected}
+            self.client.force_login(partner_user)
+            listed = self.client.get("/api/v1/referrals/?limit=500").json()["results"]
+            assert {row["reference"] for row in listed} == references
+            inbox = self.client.get("/en/staff/referrals/inbox/").content.decode()
+            assert set(re.findall(r"RF-[A-Z0-9]{4}-[A-Z0-9]{4}", inbox)) == references
+            for other in referrals:
+                seen = self.client.get(f"/api/v1/referrals/{other.reference}/").status_code
+                assert seen == (200 if other.pk in expected else 404)
+            assert self.client.get("/en/staff/people/").status_code == 403
             # ... and never a person, a registration or answers
             assert not Person.objects.visible_to(partner_user).exists()
             assert not Submission.objects.visible_to(partner_user).exists()
