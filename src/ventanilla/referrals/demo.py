@@ -382,8 +382,8 @@ def _refer(
     for step in spec.steps:
         at = sent + datetime.timedelta(hours=step.hours)
         if step.to == S.EXPIRED:
-            # The hourly task, run at that moment: this is the only referral waiting past its time then.
-            services.expire_overdue(now=at)
+            # The expiry task, run at that moment for this referral only.
+            services.expire_overdue(now=at, only=[referral.pk])
             continue
         if step.to in {S.CLOSED, S.WITHDRAWN}:
             by, via, used = caseworker, Via.STAFF, None
