@@ -129,6 +129,7 @@ def _arguments(world: World) -> dict[str, dict[str, Any]]:
         **_registration_arguments(world),
         **_referral_arguments(world),
         **_referral_api_arguments(world),
+        "messaging_hook": {"key": "00000000-0000-0000-0000-000000000000"},
     }
 
 

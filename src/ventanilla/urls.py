@@ -12,6 +12,8 @@ urlpatterns = [
     path("healthz", core_views.healthz, name="healthz"),
     path("readyz", core_views.readyz, name="readyz"),
     path("api/", include("ventanilla.api.urls")),
+    # SMS and WhatsApp gateways post here: /hooks/<channel key>/
+    path("hooks/", include("ventanilla.messaging.hook_urls")),
     # ODK Collect / KoboCollect (OpenRosa): the phone's server URL is https://<host>/openrosa/
     path("openrosa/", include("ventanilla.registration.openrosa_urls")),
     # The compact published directory: one file for every language, so browsers and proxies cache it once.
@@ -28,6 +30,11 @@ urlpatterns += i18n_patterns(
     path("staff/people/", include("ventanilla.registration.urls")),
     path("staff/referrals/", include("ventanilla.referrals.urls")),
     path("staff/cases/", include("ventanilla.cases.urls")),
+    path("staff/inbox/", include("ventanilla.messaging.urls_inbox")),
+    path("staff/alerts/", include("ventanilla.messaging.urls_alerts")),
+    path("staff/channels/", include("ventanilla.messaging.urls_channels")),
+    path("staff/insights/messages/", include("ventanilla.messaging.urls_insights")),
+    path("", include("ventanilla.messaging.urls_public")),
     path("", include("ventanilla.referrals.link_urls")),
     path("staff/openrosa/", include(openrosa_urls.staff_urlpatterns)),
     path("", include("ventanilla.accounts.urls")),

@@ -210,6 +210,13 @@ class Membership(ScopedModel):
     )
     role = models.CharField(_("role"), max_length=30, choices=Role.choices)
     sites = models.ManyToManyField(Site, blank=True, related_name="memberships", verbose_name=_("sites"))
+    handles_sensitive_complaints = models.BooleanField(
+        _("focal point for sensitive complaints"),
+        default=False,
+        help_text=_(
+            "Reads complaints of abuse, exploitation or fraud by staff (needs a role that handles messages)."
+        ),
+    )
     is_active = models.BooleanField(_("active"), default=True)
     created_at = models.DateTimeField(_("created"), auto_now_add=True)
 

@@ -32,6 +32,8 @@ class Grant:
     role: str
     site_ids: frozenset[int]
     site_scoped: bool
+    # Designated by the administrator to read sensitive complaints (abuse, exploitation or fraud by staff).
+    complaints: bool = False
 
     @property
     def permissions(self) -> frozenset[Permission]:
@@ -54,6 +56,14 @@ class Scope:
     def organisations(self, permission: Permission | None = None) -> set[int]:
         """Organisations where the user holds `permission` (or any role, when None)."""
         return {g.organisation_id for g in self.grants if permission is None or permission in g.permissions}
+
+    def complaint_organisations(self) -> set[int]:
+        """Organisations where the user is a designated focal point for sensitive complaints."""
+        return {
+            g.organisation_id
+            for g in self.grants
+            if g.complaints and Permission.HANDLE_MESSAGES in g.permissions
+        }
 
     def site_q(self, permission: Permission, *, organisation: str, site: str) -> Q:
         """Rows owned by a site: org-wide grants see every site of their organisation, others theirs."""
@@ -100,6 +110,7 @@ def scope_for(user: UserLike | None) -> Scope:
             role=m.role,
             site_ids=frozenset(s.pk for s in m.sites.all()),
             site_scoped=m.role in SITE_SCOPED_ROLES,
+            complaints=m.handles_sensitive_complaints,
         )
         for m in rows
     )

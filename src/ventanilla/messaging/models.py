@@ -27,6 +27,7 @@ class OutboundStatus(models.TextChoices):
     SENT = "sent", _("Sent")
     HELD = "held", _("Held: no gateway configured")
     FAILED = "failed", _("Failed")
+    OPTED_OUT = "opted_out", _("Not sent: the contact opted out")
 
 
 class OutboundMessage(ScopedModel):
@@ -36,6 +37,11 @@ class OutboundMessage(ScopedModel):
         "accounts.Organisation", on_delete=models.PROTECT, null=True, blank=True, related_name="+"
     )
     channel = models.CharField(_("channel"), max_length=10, choices=Channel.choices)
+    # The organisation's own SMS/WhatsApp channel to send through (else SMS_GATEWAY_URL, else held).
+    gateway = models.ForeignKey(
+        "messaging.Gateway", on_delete=models.SET_NULL, null=True, blank=True, related_name="outbox"
+    )
+    provider_id = models.CharField(max_length=100, blank=True)
     recipient = EncryptedTextField(_("to"))
     subject = EncryptedTextField(_("subject"), blank=True)
     body = EncryptedTextField(_("text"))
@@ -83,3 +89,16 @@ class Notice(models.Model):
 
     def __str__(self) -> str:
         return f"{self.kind} for {self.user_id}"
+
+
+# Channels, contacts, conversations and alerts live in their own module; importing them registers them.
+from ventanilla.messaging.models_inbox import (  # noqa: E402, F401
+    Contact,
+    Conversation,
+    DutyShift,
+    Gateway,
+    InboundDelivery,
+    Message,
+    ReplyTemplate,
+    UrgentAlert,
+)

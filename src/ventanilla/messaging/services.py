@@ -34,13 +34,24 @@ def send(
     subject: str = "",
     language: str = "",
     about: models.Model | None = None,
+    gateway: Any = None,
+    force: bool = False,
 ) -> OutboundMessage:
-    """Queue one message; the worker sends it once the surrounding transaction has committed."""
+    """Queue one message; the worker sends it once the surrounding transaction has committed.
+
+    An SMS to a number that opted out of the organisation's messages is recorded as not sent, never
+    queued; only the opt-out confirmation itself is sent with `force`.
+    """
     if channel not in Channel.values:
         raise ValueError(f"Unknown channel {channel!r}.")
     if not recipient.strip():
         raise ValueError("A message needs a recipient.")
+    from ventanilla.messaging.outbound import opted_out
+
+    refused = channel == Channel.SMS and not force and opted_out(organisation_id, recipient)
     message = OutboundMessage.objects.create(
+        gateway=gateway,
+        status=OutboundStatus.OPTED_OUT if refused else OutboundStatus.QUEUED,
         organisation_id=organisation_id,
         channel=channel,
         recipient=recipient.strip(),
@@ -51,20 +62,26 @@ def send(
         object_type=about._meta.label_lower if about is not None else "",
         object_id=str(about.pk) if about is not None else "",
     )
-    from ventanilla.messaging import tasks
+    if not refused:
+        from ventanilla.messaging import tasks
 
-    enqueue(tasks.deliver, message.pk)
+        enqueue(tasks.deliver, message.pk)
     return message
 
 
 def deliver(message: OutboundMessage) -> None:
     """Hand one message to its gateway; the outcome (never the content) is logged."""
-    if message.status == OutboundStatus.SENT:
+    if message.status in {OutboundStatus.SENT, OutboundStatus.OPTED_OUT}:
         return
     message.attempts += 1
     try:
         if message.channel == Channel.EMAIL:
             send_mail(message.subject or message.purpose, message.body, None, [message.recipient])
+            message.status = OutboundStatus.SENT
+        elif message.gateway is not None:
+            from ventanilla.messaging.outbound import send_through
+
+            message.provider_id = send_through(message.gateway, message.recipient, message.body)
             message.status = OutboundStatus.SENT
         elif settings.SMS_GATEWAY_URL:
             _post_sms(message)
@@ -77,7 +94,7 @@ def deliver(message: OutboundMessage) -> None:
         logger.warning("Message %s failed (%s)", message.pk, type(error).__name__)
     if message.status == OutboundStatus.SENT:
         message.sent_at = timezone.now()
-    message.save(update_fields=["status", "attempts", "error", "sent_at"])
+    message.save(update_fields=["status", "attempts", "error", "sent_at", "provider_id"])
 
 
 def _post_sms(message: OutboundMessage) -> None:

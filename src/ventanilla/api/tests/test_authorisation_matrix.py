@@ -27,7 +27,7 @@ from django.urls import NoReverseMatch, URLPattern, URLResolver, get_resolver, r
 
 from ventanilla.accounts import services
 from ventanilla.accounts.models import ApiToken, Membership, RolePolicy, Site, User
-from ventanilla.api.tests import matrix_referrals
+from ventanilla.api.tests import matrix_messaging, matrix_referrals
 from ventanilla.api.tests.matrix import (
     ADMIN_LOGIN,
     LOGIN,
@@ -2481,6 +2481,8 @@ def _allowed(expected: object) -> bool:
 # Referrals, partner inboxes and links, pathways, metrics and cases keep their rows in their own module.
 READS += matrix_referrals.READS
 WRITES += matrix_referrals.WRITES
+READS += matrix_messaging.READS
+WRITES += matrix_messaging.WRITES
 
 
 @pytest.mark.parametrize("row", WRITES, ids=Row.label)

@@ -61,6 +61,12 @@ def test_encrypted_columns_lists_every_encrypted_field():
         "messaging.OutboundMessage.recipient",
         "messaging.OutboundMessage.subject",
         "messaging.OutboundMessage.body",
+        "messaging.Gateway.credentials",
+        "messaging.Contact.phone",
+        "messaging.Contact.handle",
+        "messaging.Conversation.notes",
+        "messaging.Message.body",
+        "messaging.InboundDelivery.payload",
         "referrals.Referral.need",
         "referrals.Referral.shared",
         "referrals.Referral.appointment",
@@ -91,7 +97,7 @@ def test_rotate_keys_re_encrypts_every_value_under_the_new_key(five_users):
     with override_settings(FIELD_ENCRYPTION_KEYS=[NEW_KEY, old_key]):
         call_command("rotate_keys", batch_size=2, verbosity=0, stdout=out)
     # then every token changed and the new key alone reads every value (batches covered all rows)
-    assert out.getvalue() == "Re-encrypted 15 values in 28 columns.\n"
+    assert out.getvalue() == "Re-encrypted 15 values in 34 columns.\n"
     after = raw_tokens()
     assert sorted(after) == sorted(before)
     with override_settings(FIELD_ENCRYPTION_KEYS=[NEW_KEY]):
@@ -122,7 +128,7 @@ def test_rotate_keys_writes_an_audit_entry(five_users):
     # then
     entry = AuditEntry.objects.filter(action=AuditAction.KEY_ROTATION).get()
     assert entry.actor_id is None
-    assert entry.detail == {"values": 15, "columns": 28}
+    assert entry.detail == {"values": 15, "columns": 34}
 
 
 @pytest.mark.django_db
@@ -174,4 +180,4 @@ def test_rotate_column_skips_blank_values():
 def test_rotate_keys_on_an_empty_database():
     out = StringIO()
     call_command("rotate_keys", verbosity=0, stdout=out)
-    assert out.getvalue() == "Re-encrypted 0 values in 28 columns.\n"
+    assert out.getvalue() == "Re-encrypted 0 values in 34 columns.\n"

@@ -1,0 +1,7 @@
+"""alerts pages (being built)."""
+
+from django.urls import URLPattern
+
+app_name = "alerts"
+
+urlpatterns: list[URLPattern] = []

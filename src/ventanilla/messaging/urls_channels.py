@@ -1,0 +1,7 @@
+"""channels pages (being built)."""
+
+from django.urls import URLPattern
+
+app_name = "channels"
+
+urlpatterns: list[URLPattern] = []

@@ -1,0 +1,7 @@
+"""inbox pages (being built)."""
+
+from django.urls import URLPattern
+
+app_name = "inbox"
+
+urlpatterns: list[URLPattern] = []
