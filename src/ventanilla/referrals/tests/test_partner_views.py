@@ -320,10 +320,7 @@ def test_not_delivered_needs_a_reason(world, partner, referral):
         ({"action": "delivered", "note": "x"}, "A referral that is Sent cannot become Service delivered."),
         ({"action": "closed"}, "Only the sender can do that."),
         ({"action": "withdrawn", "reason": "other"}, "Only the sender can do that."),
-        (
-            {"action": "expired"},
-            "Only the sender can do that.",
-        ),  # the expiry task only; the wording is the service's
+        ({"action": "expired"}, "This happens on its own when the partner's answer time has passed."),
         ({"action": "nonsense"}, "Unknown answer."),
         ({"action": "appointment", "appointment": " "}, "Say where and when the person should go."),
         (
