@@ -1,0 +1,141 @@
+"""Forms of the inbox pages: they read and check input; `messaging.inbox` decides and writes."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django import forms
+from django.conf import settings
+from django.db.models import QuerySet
+from django.utils.translation import gettext_lazy as _
+
+from ventanilla.accounts.models import Organisation, User
+from ventanilla.messaging.inbox import MINE, UNASSIGNED, UNTRIAGED
+from ventanilla.messaging.models_inbox import Category, ConversationStatus, Medium, Urgency
+
+
+def _all(choices: list[tuple[str, Any]]) -> list[tuple[str, Any]]:
+    return [("", _("All")), *choices]
+
+
+def _languages() -> list[tuple[str, Any]]:
+    return list(settings.LANGUAGES)
+
+
+def _filter_languages() -> list[tuple[str, Any]]:
+    return _all(_languages())
+
+
+def _triage_languages() -> list[tuple[str, Any]]:
+    return [("", _("Not known")), *_languages()]
+
+
+def _filter_categories() -> list[tuple[str, Any]]:
+    return _all([(UNTRIAGED, _("Not triaged")), *[c for c in Category.choices if c[0]]])
+
+
+class InboxFilterForm(forms.Form):
+    status = forms.ChoiceField(
+        label=_("Status"), required=False, choices=lambda: _all(ConversationStatus.choices)
+    )
+    category = forms.ChoiceField(label=_("Category"), required=False, choices=_filter_categories)
+    urgency = forms.ChoiceField(label=_("Urgency"), required=False, choices=lambda: _all(Urgency.choices))
+    medium = forms.ChoiceField(label=_("Channel"), required=False, choices=lambda: _all(Medium.choices))
+    language = forms.ChoiceField(label=_("Language"), required=False, choices=_filter_languages)
+    assigned = forms.ChoiceField(
+        label=_("Assigned"),
+        required=False,
+        choices=[("", _("Anyone or nobody")), (MINE, _("To me")), (UNASSIGNED, _("To nobody"))],
+    )
+    overdue = forms.BooleanField(label=_("Overdue only"), required=False)
+
+
+class TopicsField(forms.CharField):
+    """Topics typed as comma-separated tags; the service trims and checks them."""
+
+    def to_python(self, value: Any) -> list[str]:  # type: ignore[override]
+        text = super().to_python(value)
+        return [part for part in (piece.strip() for piece in text.split(",")) if part]
+
+    def prepare_value(self, value: Any) -> Any:
+        return ", ".join(value) if isinstance(value, list | tuple) else value
+
+
+class TriageForm(forms.Form):
+    category = forms.ChoiceField(label=_("Category"), required=False, choices=Category.choices)
+    topics = TopicsField(
+        label=_("Topics"),
+        required=False,
+        max_length=500,
+        help_text=_("Separated by commas, e.g. shelter, documents."),
+    )
+    urgency = forms.ChoiceField(label=_("Urgency"), choices=Urgency.choices)
+    language = forms.ChoiceField(label=_("Language"), required=False, choices=_triage_languages)
+
+
+class HandlerChoiceField(forms.ModelChoiceField):
+    """Staff by name (the username when no name is kept)."""
+
+    def label_from_instance(self, obj: Any) -> str:
+        return str(obj.get_full_name() or obj.username)
+
+
+class AssignForm(forms.Form):
+    to = HandlerChoiceField(
+        label=_("Assigned to"), queryset=User.objects.none(), required=False, empty_label=_("Nobody")
+    )
+
+    def __init__(self, *args: Any, staff: QuerySet[User], **kwargs: Any):
+        super().__init__(*args, **kwargs)
+        field = self.fields["to"]
+        assert isinstance(field, forms.ModelChoiceField)
+        field.queryset = staff
+
+
+class StatusForm(forms.Form):
+    status = forms.ChoiceField(label=_("Status"), choices=ConversationStatus.choices)
+
+
+class NoteForm(forms.Form):
+    text = forms.CharField(
+        label=_("Note"),
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 3}),
+        help_text=_("Only staff who handle messages read notes; they are kept encrypted."),
+    )
+
+
+class ReplyForm(forms.Form):
+    text = forms.CharField(
+        label=_("Answer"),
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 4, "dir": "auto", "maxlength": 1600}),
+    )
+
+
+class ReplyTemplateForm(forms.Form):
+    organisation = forms.ModelChoiceField(label=_("Organisation"), queryset=Organisation.objects.none())
+    name = forms.CharField(label=_("Name"), max_length=100)
+    language = forms.ChoiceField(label=_("Language"), choices=_languages)
+    text = forms.CharField(
+        label=_("Text"),
+        max_length=1600,
+        widget=forms.Textarea(attrs={"rows": 5, "dir": "auto"}),
+    )
+
+    def __init__(self, *args: Any, organisations: QuerySet[Organisation], **kwargs: Any):
+        super().__init__(*args, **kwargs)
+        choices = list(organisations)
+        # One organisation: nothing to choose, so the field is left out.
+        self.only_organisation = choices[0] if len(choices) == 1 else None
+        if self.only_organisation is not None:
+            del self.fields["organisation"]
+        else:
+            field = self.fields["organisation"]
+            assert isinstance(field, forms.ModelChoiceField)
+            field.queryset = organisations
+
+    def chosen_organisation(self) -> Organisation:
+        chosen = self.only_organisation or self.cleaned_data["organisation"]
+        assert isinstance(chosen, Organisation)
+        return chosen
