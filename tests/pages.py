@@ -77,6 +77,8 @@ NOT_PAGES |= {
 }
 # The referrals and cases API's actions, reached by POST only.
 NOT_PAGES |= {"referral-status", "case-close", "case-task-done"}
+# The inbox's changes to a conversation, reached by POST only.
+NOT_PAGES |= {"inbox:triage", "inbox:assign", "inbox:status", "inbox:add_note", "inbox:reply"}
 
 
 def _names(patterns: list[Any], namespace: str = "") -> Iterator[str]:
@@ -130,6 +132,17 @@ def _arguments(world: World) -> dict[str, dict[str, Any]]:
         **_referral_arguments(world),
         **_referral_api_arguments(world),
         "messaging_hook": {"key": "00000000-0000-0000-0000-000000000000"},
+        **_inbox_arguments(world),
+    }
+
+
+def _inbox_arguments(world: World) -> dict[str, dict[str, Any]]:
+    """A conversation of A (a message to its generic JSON channel) and one of A's reply templates."""
+    from ventanilla.api.tests.matrix_inbox import a_conversation, a_template
+
+    return {
+        "inbox:detail": {"pk": a_conversation(world).pk},
+        "inbox:template_edit": {"pk": a_template(world).pk},
     }
 
 

@@ -54,7 +54,7 @@ class TopicsField(forms.CharField):
     """Topics typed as comma-separated tags; the service trims and checks them."""
 
     def to_python(self, value: Any) -> list[str]:  # type: ignore[override]
-        text = super().to_python(value)
+        text = super().to_python(value) or ""
         return [part for part in (piece.strip() for piece in text.split(",")) if part]
 
     def prepare_value(self, value: Any) -> Any:
@@ -104,6 +104,10 @@ class NoteForm(forms.Form):
         help_text=_("Only staff who handle messages read notes; they are kept encrypted."),
     )
 
+    def __init__(self, *args: Any, **kwargs: Any):
+        kwargs.setdefault("auto_id", "note_%s")  # the reply form on the same page also has a "text"
+        super().__init__(*args, **kwargs)
+
 
 class ReplyForm(forms.Form):
     text = forms.CharField(
@@ -111,6 +115,10 @@ class ReplyForm(forms.Form):
         required=False,
         widget=forms.Textarea(attrs={"rows": 4, "dir": "auto", "maxlength": 1600}),
     )
+
+    def __init__(self, *args: Any, **kwargs: Any):
+        kwargs.setdefault("auto_id", "reply_%s")
+        super().__init__(*args, **kwargs)
 
 
 class ReplyTemplateForm(forms.Form):

@@ -289,7 +289,10 @@ def assign(conversation: Conversation, *, to: User | None, by: Any) -> Conversat
         allowed = handlers(current.organisation_id, sensitive=current.category == Category.SENSITIVE)
         if not allowed.filter(pk=to.pk).exists():
             raise InboxError(
-                _("Choose someone who handles this organisation's messages (for a sensitive complaint, a focal point)."),
+                _(
+                    "Choose someone who handles this organisation's messages "
+                    "(for a sensitive complaint, one of its focal points)."
+                ),
                 field="to",
             )
     new_id = to.pk if to is not None else None

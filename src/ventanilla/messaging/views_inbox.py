@@ -227,7 +227,9 @@ def triage(request: HttpRequest, pk: int) -> HttpResponse:
 def assign(request: HttpRequest, pk: int) -> HttpResponse:
     _require(request)
     conversation = _conversation(request, pk, purpose="assign")
-    staff = inbox.handlers(conversation.organisation_id, sensitive=conversation.category == Category.SENSITIVE)
+    staff = inbox.handlers(
+        conversation.organisation_id, sensitive=conversation.category == Category.SENSITIVE
+    )
     form = AssignForm(request.POST, staff=staff)
     if not form.is_valid():
         return _detail(request, conversation, status=422, assign_form=form)

@@ -5,6 +5,8 @@ Each area keeps its rows in its own module, added at the bottom of this one.
 
 from __future__ import annotations
 
+from typing import Any
+
 from ventanilla.api.tests.matrix import Row, everyone
 
 READS: list[Row] = []
@@ -19,3 +21,14 @@ READS += [
         everyone(404, anonymous=404),
     ),
 ]
+
+# The inbox (conversations, their changes, reply templates) keeps its rows in its own module.
+from ventanilla.api.tests import matrix_inbox  # noqa: E402 - added after the rows above
+
+READS += matrix_inbox.READS
+WRITES += matrix_inbox.WRITES
+
+
+def state() -> dict[str, Any]:
+    """The messaging tables, for the write matrix's check that a refused write changed nothing."""
+    return {"inbox": matrix_inbox.state()}

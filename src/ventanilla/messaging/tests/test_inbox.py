@@ -88,7 +88,9 @@ def test_marking_urgent_brings_the_answer_forward_and_normal_clears_the_reason(w
     conversation.refresh_from_db()
     assert (conversation.urgency, conversation.urgent_reason) == ("normal", "")
     # when it is marked urgent again by hand
-    Conversation.objects.filter(pk=conversation.pk).update(respond_by=timezone.now() + datetime.timedelta(days=1))
+    Conversation.objects.filter(pk=conversation.pk).update(
+        respond_by=timezone.now() + datetime.timedelta(days=1)
+    )
     conversation.refresh_from_db()
     inbox.triage(conversation, by=officer, urgency="urgent")
     conversation.refresh_from_db()
@@ -187,7 +189,7 @@ def test_notes_are_appended_signed_dated_and_kept_encrypted(world, channel, offi
     assert second.endswith(f"{manager.get_full_name()}\nSent the shelter's address.")
     assert first.startswith(f"— {timezone.now():%Y-%m-%d}")
     with connection.cursor() as cursor:
-        cursor.execute(f"SELECT notes FROM {Conversation._meta.db_table} WHERE id = %s", [conversation.pk])
+        cursor.execute("SELECT notes FROM messaging_conversation WHERE id = %s", [conversation.pk])
         stored = cursor.fetchone()[0]
     assert "Called back" not in stored
     with pytest.raises(inbox.InboxError) as refused:
@@ -259,7 +261,9 @@ def test_template_names_are_unique_per_language_and_only_for_handlers(world, off
     template = inbox.save_template(
         organisation=organisation, name="Shelter", language="es", text="Casa del Migrante", by=officer
     )
-    inbox.save_template(organisation=organisation, name="Shelter", language="ar", text="بيت المهاجر", by=officer)
+    inbox.save_template(
+        organisation=organisation, name="Shelter", language="ar", text="بيت المهاجر", by=officer
+    )
     with pytest.raises(inbox.InboxError) as refused:
         inbox.save_template(organisation=organisation, name="Shelter", language="es", text="x", by=officer)
     assert refused.value.field == "name"
@@ -335,7 +339,9 @@ def test_the_list_is_newest_first_and_paginated(world, channel, officer, client_
     monkeypatch.setattr(views_inbox, "PAGE_SIZE", 2)
     now = timezone.now()
     made = [
-        conversation_from(channel, sender=f"+5296255501{n:02d}", last_message_at=now - datetime.timedelta(minutes=n))
+        conversation_from(
+            channel, sender=f"+5296255501{n:02d}", last_message_at=now - datetime.timedelta(minutes=n)
+        )
         for n in range(3)
     ]
     client = client_for(officer)
@@ -413,7 +419,9 @@ def test_a_sensitive_complaint_exists_only_for_designated_focal_points(world, ch
     assert "El guardia me pidió dinero" in response.content.decode()
     # and B's designated focal point does not
     designate(world.user("b", "site_manager"), world.b.organisation)
-    assert client_for(world.user("b", "site_manager")).get(f"/en/staff/inbox/{complaint.pk}/").status_code == 404
+    assert (
+        client_for(world.user("b", "site_manager")).get(f"/en/staff/inbox/{complaint.pk}/").status_code == 404
+    )
 
 
 def test_triage_assign_status_and_note_from_the_page(world, channel, officer, client_for):
@@ -422,7 +430,8 @@ def test_triage_assign_status_and_note_from_the_page(world, channel, officer, cl
     base = f"/en/staff/inbox/{conversation.pk}/"
     # when the officer triages, assigns to themself, notes and marks it in progress
     response = client.post(
-        base + "triage/", {"category": "question", "topics": "albergue, Tapachula", "urgency": "normal", "language": "es"}
+        base + "triage/",
+        {"category": "question", "topics": "albergue, Tapachula", "urgency": "normal", "language": "es"},
     )
     assert response.status_code == 302
     assert response["Location"] == base
@@ -462,7 +471,7 @@ def test_refusals_are_shown_next_to_their_field(world, channel, officer, client_
     assert response.context["reply_form"].errors["text"] == [
         "This contact sent STOP: nothing can be sent to them."
     ]
-    assert 'id="id_text-error"' in response.content.decode()
+    assert 'id="reply_text-error"' in response.content.decode()
     assert not Message.objects.filter(direction="out").exists()
 
 
@@ -480,7 +489,11 @@ def test_a_template_prefills_the_answer_and_another_organisations_template_does_
 ):
     conversation = conversation_from(channel)
     mine = inbox.save_template(
-        organisation=world.a.organisation, name="Albergue", language="es", text="Casa del Migrante", by=officer
+        organisation=world.a.organisation,
+        name="Albergue",
+        language="es",
+        text="Casa del Migrante",
+        by=officer,
     )
     theirs = inbox.save_template(
         organisation=world.b.organisation,
