@@ -49,7 +49,7 @@ def _require(request: HttpRequest) -> None:
 def _conversation(request: HttpRequest, pk: int, *, purpose: str) -> Conversation:
     """The conversation if the user may read it (the read is audited), else 404."""
     conversation: Conversation = Conversation.objects.select_related(
-        "gateway", "contact", "assigned_to", "site", "organisation"
+        "gateway", "contact", "assigned_to", "site", "area"
     ).get_for(request.user, pk, purpose=purpose)
     return conversation
 
@@ -170,7 +170,6 @@ def _detail(
         or AssignForm(staff=staff, initial={"to": conversation.assigned_to_id}),
         "note_form": bound.get("note_form") or NoteForm(),
         "reply_form": bound.get("reply_form") or ReplyForm(initial={"text": chosen.text if chosen else ""}),
-        "status_form": bound.get("status_form"),
     }
     return render(request, "messaging/inbox_detail.html", context, status=status)
 
@@ -251,8 +250,11 @@ def set_status(request: HttpRequest, pk: int) -> HttpResponse:
         return redirect("inbox:detail", conversation.pk)
     try:
         inbox.set_status(conversation, form.cleaned_data["status"], by=request.user)
+    except inbox.InboxPermissionError:
+        raise PermissionDenied from None
     except inbox.InboxError as error:
-        return _refused(request, conversation, form, "status_form", error)
+        messages.error(request, str(error))
+        return redirect("inbox:detail", conversation.pk)
     label = ConversationStatus(conversation.status).label
     return _after_change(request, conversation, _("Status: %(status)s.") % {"status": label})
 

@@ -558,3 +558,32 @@ def test_inbox_pages_have_no_inline_code(world, channel, officer, client_for, la
         response = client.get(f"/{language}/staff/inbox/{path}")
         assert response.status_code == 200, path
         assert inline_code(response.content.decode()) == [], path
+
+
+def test_registering_the_person_is_offered_to_those_who_may_register(world, channel, officer, client_for):
+    from django.urls import reverse
+
+    conversation = conversation_from(channel)
+    register = reverse("registration:register")
+    assert (
+        register
+        in client_for(world.user("a", "site_manager"))
+        .get(f"/en/staff/inbox/{conversation.pk}/")
+        .content.decode()
+    )
+    page = client_for(officer).get(f"/en/staff/inbox/{conversation.pk}/").content.decode()
+    assert register not in page
+    assert "Ask a caseworker to register the person." in page
+
+
+def test_a_hotline_conversation_is_answered_by_phone_not_from_the_page(world, officer, client_for):
+    hotline = gateway(world, "hotline", name="Hotline")
+    conversation = conversation_from(hotline, text="Llamada: pregunta por albergue")
+    client = client_for(officer)
+    page = client.get(f"/en/staff/inbox/{conversation.pk}/").content.decode()
+    assert "Answers on this channel are given by phone or in person" in page
+    response = client.post(f"/en/staff/inbox/{conversation.pk}/reply/", {"text": "x"}, follow=True)
+    assert [str(m) for m in response.context["messages"]] == [
+        "Answers on this channel are given by phone or in person; record it as a note."
+    ]
+    assert not Message.objects.filter(direction="out").exists()
