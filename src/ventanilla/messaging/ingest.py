@@ -139,7 +139,7 @@ def find_contact(organisation_id: int, address: str, *, medium: str = "sms") -> 
 
 @transaction.atomic
 def process(delivery: InboundDelivery) -> Message | None:
-    delivery = InboundDelivery.objects.select_for_update().select_related("gateway").get(pk=delivery.pk)
+    delivery = InboundDelivery.objects.select_for_update(of=("self",)).select_related("gateway").get(pk=delivery.pk)
     if delivery.processed_at is not None:
         return None
     data = json.loads(delivery.payload)
