@@ -19,3 +19,15 @@ READS += [
         everyone(404, anonymous=404),
     ),
 ]
+
+
+def state() -> dict[str, object]:
+    """The messaging tables, for the write matrix's check that a refused write changed nothing."""
+    return {"channels": matrix_channels.state()}
+
+
+# Channels (pages and API), the feedback form, calls and social media, conversations and contacts API.
+from ventanilla.api.tests import matrix_channels  # noqa: E402
+
+READS += matrix_channels.READS
+WRITES += matrix_channels.WRITES

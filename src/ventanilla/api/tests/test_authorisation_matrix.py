@@ -715,6 +715,7 @@ def state() -> dict[str, Any]:
         "person_links": PersonLink.objects.count(),
         "corrections": AnswerCorrection.objects.count(),
         "referrals_and_cases": matrix_referrals.state(),
+        "messaging": matrix_messaging.state(),
         "users": list(
             User.objects.order_by("pk").values_list(
                 "pk", "username", "password", "is_active", "must_change_password"
