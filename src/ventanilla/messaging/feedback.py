@@ -59,10 +59,11 @@ def stamp() -> str:
 def seconds_since(value: str) -> float | None:
     """Seconds since the form carrying this stamp was shown; None when forged or too old."""
     try:
-        shown = signing.loads(value, salt=SALT, max_age=MAX_AGE_SECONDS)
-    except signing.BadSignature:
+        shown = float(signing.loads(value, salt=SALT, max_age=MAX_AGE_SECONDS))
+    except (signing.BadSignature, TypeError, ValueError):
         return None
-    return time.time() - float(shown)
+    elapsed = time.time() - shown
+    return elapsed if elapsed <= MAX_AGE_SECONDS else None
 
 
 def _rate_key(address: str) -> str:
