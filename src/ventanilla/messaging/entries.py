@@ -341,7 +341,8 @@ def import_social(gateway: Gateway, content: bytes, *, by: Any) -> int:
     """Import a CSV of social media messages (platform, handle, text, date): all rows or none."""
     _require_handler(by, gateway, GatewayKind.SOCIAL)
     rows = read_social_csv(content)
-    for _number, data in rows:
+    # Oldest first, so each conversation's last message is the newest one.
+    for _number, data in sorted(rows, key=lambda row: (row[1].at or timezone.now(), row[0])):
         _store_social(gateway, data, by=by)
     audit.record(
         AuditAction.CREATE,

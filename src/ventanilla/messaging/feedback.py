@@ -4,7 +4,8 @@ Three guards, each cheap: a honeypot field people never see (a bot that fills it
 is stored), a signed timestamp of when the form was shown (sent back sooner than `MIN_SECONDS` is a
 machine; older than `MAX_AGE_SECONDS` is a stale page, shown again), and a fixed-window count per client
 address in the cache (`RATE` posts per `RATE_WINDOW_SECONDS`, as `api.throttling` counts; the address
-is kept only as a keyed hash). What passes is stored through `ingest.record_inbound` like any message.
+is kept only as a keyed hash). Signed-in staff (a desk typing in what people say) are not counted.
+What passes is stored through `ingest.record_inbound` like any message.
 """
 
 from __future__ import annotations

@@ -176,13 +176,14 @@ def focal_points(request: HttpRequest) -> HttpResponse:
             raise Http404
         try:
             ids = [int(value) for value in request.POST.getlist("membership")]
-            count = channels.set_complaint_focal_points(chosen, designated=ids, by=request.user)
         except ValueError:
-            messages.error(
-                request, _("Only staff of the organisation who handle messages can be designated.")
-            )
+            raise Http404 from None  # not a membership id
+        try:
+            count = channels.set_complaint_focal_points(chosen, designated=ids, by=request.user)
         except ChannelPermissionError:
             raise PermissionDenied from None
+        except ChannelError as error:
+            messages.error(request, str(error))
         else:
             messages.success(request, _("Focal points saved (%(count)s change(s)).") % {"count": count})
         return redirect("channels:focal_points")

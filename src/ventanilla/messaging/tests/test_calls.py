@@ -183,10 +183,10 @@ def upload(content: str, name: str = "social.csv") -> io.BytesIO:
 
 GOOD_CSV = (
     "Platform,Handle,Text,Date\n"
-    "facebook,@vecina,¿Es cierto que cierran la frontera?,2026-03-01\n"
+    "facebook,@vecina,Otra pregunta,2026-03-03 18:00\n"
     "instagram,maria.r,Gracias por la ayuda,2026-03-02T09:15\n"
     "\n"
-    "facebook,@vecina,Otra pregunta,2026-03-03 18:00\n"
+    "facebook,@vecina,¿Es cierto que cierran la frontera?,2026-03-01\n"
 )
 
 
@@ -201,9 +201,13 @@ def test_a_csv_of_social_media_messages_is_imported_whole(world, client_for, soc
         "Gracias por la ayuda",
         "Otra pregunta",
     ]
-    # the same handle is one contact, in one conversation
+    # the same handle is one contact, in one conversation, whose last message is its newest
     assert Contact.objects.count() == 2
     assert Conversation.objects.count() == 2
+    vecina = Conversation.objects.get(
+        contact__handle_index=Contact._meta.get_field("handle_index").compute("facebook:vecina")
+    )
+    assert vecina.last_message_at == timezone.make_aware(datetime.datetime(2026, 3, 3, 18, 0))
     entry = AuditEntry.objects.get(object_type="messaging.message")
     assert entry.detail == {"gateway": social.pk, "medium": "social", "count": 3, "import": "csv"}
 

@@ -282,3 +282,21 @@ def test_someone_who_does_not_handle_messages_cannot_be_designated(world):
     assert not AuditEntry.objects.filter(
         action="role_change", fields=["handles_sensitive_complaints"]
     ).exists()
+
+
+@pytest.mark.parametrize(
+    ("kind", "fields"),
+    [
+        ("twilio", ["credential_account_sid", "credential_auth_token"]),
+        ("generic_json", ["credential_secret"]),
+        ("whatsapp_cloud", ["credential_app_secret", "credential_access_token", "credential_verify_token"]),
+        ("web_form", []),
+        ("hotline", []),
+        ("social", []),
+    ],
+)
+def test_each_kind_of_channel_asks_for_its_own_credentials(world, client_for, kind, fields):
+    response = client_for(world.user("a", "administrator")).get(f"/en/staff/channels/new/?kind={kind}")
+    form = response.context["form"]
+    assert [field.name for field in form.credential_fields()] == fields
+    assert all(form.fields[name].widget.input_type == "password" for name in fields)

@@ -134,6 +134,13 @@ def test_too_many_posts_from_one_address_are_refused(world, form_channel):
     assert Message.objects.count() == feedback.RATE + 1
 
 
+def test_signed_in_staff_typing_in_what_people_say_are_not_counted(world, client_for, form_channel):
+    client = client_for(world.user("a", "information_officer"))
+    for number in range(feedback.RATE + 2):
+        assert post(client, form_channel, text=f"Mensaje {number}").status_code == 302
+    assert Message.objects.count() == feedback.RATE + 2
+
+
 def test_the_channel_chooses_the_organisation_and_without_one_there_is_no_form(world, form_channel):
     other = gateway(world, "web_form", organisation=world.b.organisation, site=None, address="")
     # with two web channels, the key decides; without a key there is no single form to show
