@@ -79,6 +79,8 @@ NOT_PAGES |= {
 NOT_PAGES |= {"referral-status", "case-close", "case-task-done"}
 # The inbox's changes to a conversation, reached by POST only.
 NOT_PAGES |= {"inbox:triage", "inbox:assign", "inbox:status", "inbox:add_note", "inbox:reply"}
+# Channels: rotating a webhook key; the messaging API's actions (reply, opt-out) are POST only.
+NOT_PAGES |= {"channels:rotate_key", "conversation-reply", "contact-opt-out"}
 
 
 def _names(patterns: list[Any], namespace: str = "") -> Iterator[str]:
@@ -133,6 +135,7 @@ def _arguments(world: World) -> dict[str, dict[str, Any]]:
         **_referral_api_arguments(world),
         "messaging_hook": {"key": "00000000-0000-0000-0000-000000000000"},
         **_inbox_arguments(world),
+        **_channel_arguments(world),
     }
 
 
@@ -337,6 +340,28 @@ def _referral_api_arguments(world: World) -> dict[str, dict[str, Any]]:
         "webhook-detail": {"pk": hook.pk},
         "case-detail": {"reference": case.reference},
         "case-tasks": {"reference": case.reference},
+    }
+
+
+def _channel_arguments(world: World) -> dict[str, dict[str, Any]]:
+    """A hotline of A with one logged call, and A's web form (so /<lang>/feedback/ opens). Neither has a
+    webhook or sending address: the browsable API would show those as links to another host."""
+    from ventanilla.messaging import ingest
+    from ventanilla.messaging.models_inbox import Gateway
+    from ventanilla.testing.messaging import gateway
+
+    channel = Gateway.objects.filter(organisation=world.a.organisation, kind="hotline").first()
+    if channel is None:
+        channel = gateway(world, "hotline", address="+529621000099")
+        gateway(world, "web_form", address="")
+    message = ingest.record_inbound(channel, sender="+529625550101", text="Necesito ayuda", medium="hotline")
+    assert message is not None
+    return {
+        "channels:edit": {"pk": channel.pk},
+        "conversation-detail": {"pk": message.conversation_id},
+        "conversation-messages": {"pk": message.conversation_id},
+        "contact-detail": {"pk": message.conversation.contact_id},
+        "channel-detail": {"pk": channel.pk},
     }
 
 

@@ -342,6 +342,11 @@ SPECTACULAR_SETTINGS = {
         "CaseStatusEnum": "ventanilla.cases.models.CaseStatus",
         "CaseStatusChangeEnum": "ventanilla.cases.api.STATUS_CHANGES",
         "CaseCloseReasonEnum": "ventanilla.cases.models.CloseReason",
+        "ChannelKindEnum": "ventanilla.messaging.models_inbox.GatewayKind",
+        "ConversationCategoryEnum": "ventanilla.messaging.models_inbox.Category",
+        "ConversationStatusEnum": "ventanilla.messaging.models_inbox.ConversationStatus",
+        "ConversationUrgencyEnum": "ventanilla.messaging.models_inbox.Urgency",
+        "UrgencyEnum": "ventanilla.referrals.models.Urgency",  # the referrals' (unchanged name)
     },
 }
 

@@ -139,7 +139,9 @@ def find_contact(organisation_id: int, address: str, *, medium: str = "sms") -> 
 
 @transaction.atomic
 def process(delivery: InboundDelivery) -> Message | None:
-    delivery = InboundDelivery.objects.select_for_update(of=("self",)).select_related("gateway").get(pk=delivery.pk)
+    delivery = (
+        InboundDelivery.objects.select_for_update(of=("self",)).select_related("gateway").get(pk=delivery.pk)
+    )
     if delivery.processed_at is not None:
         return None
     data = json.loads(delivery.payload)
@@ -179,14 +181,20 @@ def record_inbound(
     at: datetime.datetime | None = None,
     by: Any = None,
 ) -> Message | None:
-    """One message from a person on any channel: the command words, the conversation, the urgent flag."""
+    """One message from a person on any channel: the command words, the conversation, the urgent flag.
+
+    `sender` "" is someone who gave no number or handle (the anonymous web form): no contact, a
+    conversation of its own. Command words (STOP, START, menu keywords) count only on channels the
+    person can write to and be answered on (SMS and WhatsApp gateways): "stop" typed into the web form
+    or noted from a call is what the person said, not an opt-out.
+    """
     at = at or timezone.now()
     contact = find_contact(gateway.organisation_id, sender, medium=medium) if sender else None
     detected = language.detect(text)
-    if contact is not None:
-        if detected and contact.language != detected:
-            contact.language = detected
-            contact.save(update_fields=["language"])
+    if contact is not None and detected and contact.language != detected:
+        contact.language = detected
+        contact.save(update_fields=["language"])
+    if contact is not None and adapter_for(gateway.kind) is not None:
         command = keywords.command(text)
         if command == "stop":
             _confirm(gateway, contact, stop=True)

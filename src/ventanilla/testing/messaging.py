@@ -26,6 +26,12 @@ def gateway(world: World, kind: str = "generic_json", **fields: Any) -> Gateway:
         "site": world.a.sites[0],
         "name": f"{kind} channel",
         "kind": kind,
+        "medium": {
+            "whatsapp_cloud": "whatsapp",
+            "web_form": "web",
+            "hotline": "hotline",
+            "social": "social",
+        }.get(kind, "sms"),
         "address": "+529621000000",
         "credentials": json.dumps(credentials),
         "send_url": "http://127.0.0.1:9/send" if kind == "generic_json" else "",

@@ -28,7 +28,13 @@ from ventanilla.api.tests import matrix_inbox  # noqa: E402 - added after the ro
 READS += matrix_inbox.READS
 WRITES += matrix_inbox.WRITES
 
+# Channels (pages and API), the feedback form, calls and social media, conversations and contacts API.
+from ventanilla.api.tests import matrix_channels  # noqa: E402
+
+READS += matrix_channels.READS
+WRITES += matrix_channels.WRITES
+
 
 def state() -> dict[str, Any]:
     """The messaging tables, for the write matrix's check that a refused write changed nothing."""
-    return {"inbox": matrix_inbox.state()}
+    return {"inbox": matrix_inbox.state(), "channels": matrix_channels.state()}

@@ -1,0 +1,45 @@
+"""What the messaging endpoints share: the permission each collection needs, and masking."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from rest_framework import permissions
+from rest_framework.request import Request
+
+from ventanilla.core.roles import Permission
+from ventanilla.core.scoping import scope_for
+
+
+class Needs(permissions.BasePermission):
+    """The collection needs `permission` somewhere (403 otherwise, before anything is looked up); one
+    row is looked up among those the caller may see, so for anyone else it is a 404."""
+
+    permission: Permission
+
+    def has_permission(self, request: Request, view: Any) -> bool:
+        if getattr(view, "detail", False):
+            return True
+        return scope_for(request.user).has(self.permission)
+
+
+class HandlesMessages(Needs):
+    permission = Permission.HANDLE_MESSAGES
+
+
+class ManagesOrganisation(Needs):
+    permission = Permission.MANAGE_ORGANISATION
+
+
+def mask(value: str, *, keep: int = 3) -> str:
+    """All but the last `keep` characters hidden; a leading + or a "platform:" prefix stays."""
+    if not value:
+        return ""
+    prefix = ""
+    if value.startswith("+"):
+        prefix, value = "+", value[1:]
+    elif ":" in value:
+        head, _sep, value = value.partition(":")
+        prefix = head + ":"
+    shown = value[-keep:] if len(value) > keep else ""
+    return prefix + "*" * (len(value) - len(shown)) + shown
