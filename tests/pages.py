@@ -142,9 +142,13 @@ def _arguments(world: World) -> dict[str, dict[str, Any]]:
 def _inbox_arguments(world: World) -> dict[str, dict[str, Any]]:
     """A conversation of A (a message to its generic JSON channel) and one of A's reply templates."""
     from ventanilla.api.tests.matrix_inbox import a_conversation, a_template
+    from ventanilla.messaging.models import Gateway
 
+    conversation = a_conversation(world)
+    # The browsable API would show the provider's sending address as a link to another host.
+    Gateway.objects.filter(pk=conversation.gateway_id).update(send_url="")
     return {
-        "inbox:detail": {"pk": a_conversation(world).pk},
+        "inbox:detail": {"pk": conversation.pk},
         "inbox:template_edit": {"pk": a_template(world).pk},
     }
 

@@ -19,3 +19,5 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
 # With a broker configured (the PostgreSQL + Redis run of .ci/run), enqueue() takes the apply_async
 # path; eager mode runs it here, so the suite needs no worker and still exercises that path.
 CELERY_TASK_ALWAYS_EAGER = True
+# Links in messages and the channels' webhook addresses point at the test server, not another host.
+PUBLIC_BASE_URL = "http://testserver"

@@ -356,7 +356,7 @@ def test_channel_credentials_are_write_only_and_a_generated_secret_is_answered_o
     secret = channels.stored_credentials(gateway_row)["secret"]
     assert body["generated_credentials"] == {"secret": secret}
     assert body["credentials_set"] == {"secret": True}
-    assert body["webhook_url"] == f"http://127.0.0.1:8000/hooks/{gateway_row.key}/"
+    assert body["webhook_url"] == f"http://testserver/hooks/{gateway_row.key}/"
     assert secret not in client.get(f"/api/v1/channels/{gateway_row.pk}/").content.decode()
     assert secret not in client.get("/api/v1/channels/").content.decode()
     # a given value replaces it, and is never echoed
