@@ -77,6 +77,8 @@ NOT_PAGES |= {
 }
 # The referrals and cases API's actions, reached by POST only.
 NOT_PAGES |= {"referral-status", "case-close", "case-task-done"}
+# Urgent alerts: acknowledging and removing a duty shift are POST only.
+NOT_PAGES |= {"alerts:acknowledge", "alerts:duty_remove"}
 
 
 def _names(patterns: list[Any], namespace: str = "") -> Iterator[str]:

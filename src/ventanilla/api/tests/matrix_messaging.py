@@ -19,3 +19,9 @@ READS += [
         everyone(404, anonymous=404),
     ),
 ]
+
+# Urgent alerts and the duty rota keep their rows in their own module.
+from ventanilla.api.tests import matrix_alerts  # noqa: E402
+
+READS += matrix_alerts.READS
+WRITES += matrix_alerts.WRITES
