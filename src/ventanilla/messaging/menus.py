@@ -200,14 +200,15 @@ def menu_text(codes: list[str], *, example: str) -> tuple[str, list[str]]:
 
 
 def _state(result: PointResult) -> str:
+    """As the public pages say it (the same catalogue entries)."""
     state = result.state
     if not state.has_hours:
-        return _("hours not published")
+        return _("Opening hours not known")
     if not state.is_open:
-        return _("closed now")
+        return _("Closed now")
     if state.closes_at is not None and state.closes_at < datetime.time(23, 59):
-        return _("open until %(time)s") % {"time": state.closes_at.strftime("%H:%M")}
-    return _("open now")
+        return _("Open now, until %(time)s") % {"time": state.closes_at.strftime("%H:%M")}
+    return _("Open now")
 
 
 def _line(position: int, result: PointResult, *, with_address: bool) -> str:
