@@ -6,6 +6,8 @@
 2. A reply "<number> <place>" ("3 Tapachula", or "Tapachula 3") answers the nearest services of that
    category that are open now: name, address, phone and whether open, in at most three SMS. A bare
    number is a choice only within `MENU_WINDOW` of a menu, and then uses the place the contact gave last.
+   When the categories do not fit in three SMS (Arabic takes UCS-2, 67 characters a part), the menu ends
+   with "0" for the next page, numbered on.
 
 Places are administrative areas, matched by any of their names with case, accents and Arabic vowel
 marks ignored. "Nearest" is measured from the middle of the place's published service points and stays
@@ -180,21 +182,26 @@ def _example_place(gateway: Gateway, contact: Contact) -> str:
     return area.display_name if area is not None else ""
 
 
-def menu_text(codes: list[str], *, example: str) -> tuple[str, list[str]]:
-    """The menu in the active language and the codes it shows (as many as fit in MAX_SEGMENTS)."""
+def menu_text(codes: list[str], *, example: str, start: int = 0) -> tuple[str, list[str]]:
+    """One page of the menu in the active language, from `codes[start]` on, numbered from `start + 1`,
+    and the codes it shows: as many as fit in MAX_SEGMENTS, with "0" for the next page if any remain."""
     if not codes:
         return _("We have no services to list here yet. Write your question and we will answer."), []
-    number = codes.index(Category.SHELTER) + 1 if Category.SHELTER in codes else 1
-    sample = f"{number} {example}".strip()
-    head = _("Reply with the number of the service and your town, for example: %(sample)s") % {
-        "sample": sample
-    }
+    if start:
+        head = _("More services:")
+    else:
+        number = codes.index(Category.SHELTER) + 1 if Category.SHELTER in codes else 1
+        head = _("Reply with the number of the service and your town, for example: %(sample)s") % {
+            "sample": f"{number} {example}".strip()
+        }
+    more = "\n0 " + _("More services")
     shown: list[str] = []
     text = head
-    for position, code in enumerate(codes, start=1):
+    for position, code in enumerate(codes[start:], start=start + 1):
         candidate = f"{text}\n{position} {Category(code).label}"
-        if sms.segments(sms.fold(candidate)) > MAX_SEGMENTS:
-            break
+        last = position == len(codes)
+        if sms.segments(sms.fold(candidate if last else candidate + more)) > MAX_SEGMENTS:
+            return sms.fold(text + more), shown
         text, shown = candidate, [*shown, code]
     return sms.fold(text), shown
 
@@ -256,11 +263,15 @@ def _send(gateway: Gateway, contact: Contact, text: str, purpose: str) -> None:
     outbound.send_to_contact(gateway, contact, text, purpose=purpose)
 
 
-def _send_menu(gateway: Gateway, contact: Contact, *, now: datetime.datetime) -> None:
+def _send_menu(gateway: Gateway, contact: Contact, *, now: datetime.datetime, more: bool = False) -> None:
+    """The menu's first page, or with `more` the page after those the contact has seen."""
+    codes = menu_categories(gateway)
+    seen = list(contact.menu_categories)
+    start = len(seen) if more and seen == codes[: len(seen)] and len(seen) < len(codes) else 0
     with translation.override(_language(contact)):
-        text, shown = menu_text(menu_categories(gateway), example=_example_place(gateway, contact))
+        text, shown = menu_text(codes, example=_example_place(gateway, contact), start=start)
     contact.menu_shown_at = now
-    contact.menu_categories = shown
+    contact.menu_categories = seen[:start] + shown  # the numbers the contact has read so far
     contact.save(update_fields=["menu_shown_at", "menu_categories", "language"])
     _send(gateway, contact, text, "menu")
 
@@ -289,7 +300,12 @@ def handle(gateway: Gateway, contact: Contact, text: str, *, now: datetime.datet
         return False
     else:
         area = contact.area
-    codes = list(contact.menu_categories) or menu_categories(gateway)
+    if number == 0 and not place_text:
+        _send_menu(gateway, contact, now=now, more=True)
+        return True
+    seen, codes = list(contact.menu_categories), menu_categories(gateway)
+    if seen and (number <= len(seen) or seen != codes[: len(seen)]):
+        codes = seen  # the numbers mean what the contact read, even if the directory changed since
     if not 1 <= number <= len(codes):
         _send_menu(gateway, contact, now=now)
         return True

@@ -394,3 +394,42 @@ def test_an_answer_stays_within_three_segments_for_every_language(world, channel
         assert sms.segments(menu.body) <= 3, language
         assert sms.segments(answer.body) <= 3, language
         assert answer.status != OutboundStatus.OPTED_OUT
+
+
+def test_a_menu_too_long_for_three_sms_goes_on_with_0(world, channel, directory, places):
+    # given a directory with every category in Tapachula (too many for three Arabic SMS)
+    provider = ProviderFactory(owner=world.a.organisation, name="Red Completa")
+    everything = always_open(
+        PointFactory(
+            provider=provider,
+            name="Centro Demo Integral",
+            area=places["tapachula"],
+            categories=list(menus.Category.values),
+            **at_position(14.903, -92.266),
+        )
+    )
+    # when the person asks in Arabic
+    [first] = text(channel, "مساعدة")
+    # then the first page fits three SMS and ends with 0 for more
+    assert sms.segments(first.body) <= 3
+    assert first.body.split("\n")[-1].startswith("0 ")
+    seen = Contact.objects.get().menu_categories
+    assert 3 < len(seen) < len(menus.Category.values)
+    # when they send 0, the next page is numbered on from there
+    [second] = text(channel, "0")
+    assert sms.segments(second.body) <= 3
+    assert f"\n{len(seen) + 1} " in second.body
+    assert "\n1 " not in second.body
+    read = Contact.objects.get().menu_categories
+    assert read[: len(seen)] == seen
+    assert len(read) > len(seen)
+    # and a category of the second page can be chosen
+    number = read.index("counter_trafficking") + 1 if "counter_trafficking" in read else len(read)
+    [answer] = text(channel, f"{number} Tapachula")
+    assert answer.purpose == "menu_answer"
+    assert everything.name in answer.body
+    # pages follow until every category has been shown
+    while len(Contact.objects.get().menu_categories) < len(menus.Category.values):
+        [page] = text(channel, "0")
+        assert sms.segments(page.body) <= 3
+    assert Contact.objects.get().menu_categories == menus.menu_categories(channel)
