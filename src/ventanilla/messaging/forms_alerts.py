@@ -41,6 +41,10 @@ class DutyShiftForm(forms.Form):
         assert isinstance(user, forms.ModelChoiceField)
         organisation.queryset = organisations
         user.queryset = staff
-        if organisations.count() == 1:
-            organisation.initial = organisations.first()
-            organisation.widget = forms.HiddenInput()
+        # One organisation (the usual case): nothing to choose, so no field to show.
+        self.only_organisation = organisations.first() if organisations.count() == 1 else None
+        if self.only_organisation is not None:
+            del self.fields["organisation"]
+
+    def chosen_organisation(self) -> Organisation:
+        return self.only_organisation or self.cleaned_data["organisation"]

@@ -104,7 +104,7 @@ def duty(request: HttpRequest) -> HttpResponse:
             data = form.cleaned_data
             try:
                 alerts.add_shift(
-                    data["organisation"].pk,
+                    form.chosen_organisation().pk,
                     user=data["user"],
                     starts_at=data["starts_at"],
                     ends_at=data["ends_at"],
