@@ -338,10 +338,8 @@ def _duty(organisation: Organisation, now: datetime.datetime) -> None:
     Membership.objects.filter(user=manager, organisation=organisation, role="site_manager").update(
         handles_sensitive_complaints=True
     )
-    covering = DutyShift.objects.filter(
-        organisation=organisation, user=manager, starts_at__lte=now, ends_at__gt=now
-    ).exists()
-    if not covering:
+    # Once only, like every demo row: after it ends, alerts go to the site's managers, the same person.
+    if not DutyShift.objects.filter(organisation=organisation, user=manager).exists():
         start = timezone.localtime(now).replace(hour=0, minute=0, second=0, microsecond=0)
         alerts.add_shift(
             organisation.pk,

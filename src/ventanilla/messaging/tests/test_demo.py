@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import datetime
+
 import pytest
 from django.core.management import call_command
+from django.utils import timezone
 
 from ventanilla.accounts.models import Membership, User
 from ventanilla.messaging import alerts, menus
@@ -78,7 +81,8 @@ def test_the_demo_menu_offers_shelter_as_the_readme_says(demo):
 
 def test_loading_twice_adds_nothing(demo):
     before = counts()
-    result = load_demo_messaging()
+    # (two months later: the duty shift has ended, but loading again adds no other)
+    result = load_demo_messaging(now=timezone.now() + datetime.timedelta(days=60))
     assert (result.channels_created, result.conversations_created, result.templates_created) == (0, 0, 0)
     assert counts() == before
 
