@@ -191,9 +191,10 @@ def menu_text(codes: list[str], *, example: str, start: int = 0) -> tuple[str, l
         head = _("More services:")
     else:
         number = codes.index(Category.SHELTER) + 1 if Category.SHELTER in codes else 1
-        head = _("Reply with the number of the service and your town, for example: %(sample)s") % {
-            "sample": f"{number} {example}".strip()
-        }
+        head = _(
+            "Reply with the number of the service and your town, for example: %(sample)s. "
+            "To talk to a person, write your message."
+        ) % {"sample": f"{number} {example}".strip()}
     more = "\n0 " + _("More services")
     shown: list[str] = []
     text = head
