@@ -8,7 +8,7 @@ ENV_FILE := $(DATA_DIR)/demo.env
 PORT ?= 8000
 export PATH := $(CURDIR)/$(BIN):$(PATH)
 
-.PHONY: help demo test install install-test assets messages chromium lint fmt check bench clean
+.PHONY: help demo fake-gateway test install install-test assets messages chromium lint fmt check bench clean
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed -E 's/:.*## /\t/' | sort
@@ -49,6 +49,10 @@ demo: install ## install, migrate, load demo data and serve on http://127.0.0.1:
 	  $(BIN)/ventanilla load-demo && \
 	  echo "Serving on http://127.0.0.1:$(PORT)/ (Ctrl-C to stop)" && \
 	  (trap 'kill 0' EXIT; $(BIN)/ventanilla beat >/dev/null 2>&1 & PORT=$(PORT) $(BIN)/ventanilla serve --workers 2)
+
+fake-gateway: ## the demo's fake SMS/WhatsApp gateway on http://127.0.0.1:8025 (beside a running `make demo`)
+	@set -a && source $(ENV_FILE) && set +a && \
+	  $(BIN)/ventanilla fake-gateway --app http://127.0.0.1:$(PORT)
 
 lint: $(VENV)/.installed-test ## ruff and mypy
 	$(BIN)/ruff check .

@@ -81,6 +81,8 @@ NOT_PAGES |= {"referral-status", "case-close", "case-task-done"}
 NOT_PAGES |= {"inbox:triage", "inbox:assign", "inbox:status", "inbox:add_note", "inbox:reply"}
 # Channels: rotating a webhook key; the messaging API's actions (reply, opt-out) are POST only.
 NOT_PAGES |= {"channels:rotate_key", "conversation-reply", "contact-opt-out"}
+# Urgent alerts: acknowledging and removing a duty shift are POST only.
+NOT_PAGES |= {"alerts:acknowledge", "alerts:duty_remove"}
 
 
 def _names(patterns: list[Any], namespace: str = "") -> Iterator[str]:

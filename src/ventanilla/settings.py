@@ -249,6 +249,11 @@ DEFAULT_FROM_EMAIL = env_str("DEFAULT_FROM_EMAIL", "ventanilla@localhost")
 # outbox (visible to staff) rather than pretending to be sent.
 SMS_GATEWAY_URL = env_str("SMS_GATEWAY_URL", "")
 SMS_GATEWAY_TOKEN = env_str("SMS_GATEWAY_TOKEN", "")
+# Urgent messages (possible calls for help): an alert nobody acknowledges within this many minutes goes
+# one level up (the on-duty focal point, then every site manager, then the administrators too).
+URGENT_ESCALATE_MINUTES = env_int("URGENT_ESCALATE_MINUTES", 15, minimum=1)
+# An extra classifier beside the urgent-message rules, "package.module:function" (text -> reason or "").
+URGENT_CLASSIFIER = env_str("URGENT_CLASSIFIER", "")
 # The address partners without accounts reach referral links at (links in SMS and email are absolute).
 PUBLIC_BASE_URL = env_str("PUBLIC_BASE_URL", "http://127.0.0.1:8000").rstrip("/")
 SERVER_EMAIL = DEFAULT_FROM_EMAIL
@@ -291,6 +296,11 @@ CELERY_BEAT_SCHEDULE: dict[str, dict[str, object]] = {
     "retry-webhooks": {
         "task": "ventanilla.referrals.retry_webhooks",
         "schedule": crontab(minute="*/10"),
+    },
+    # Urgent alerts nobody acknowledged in time go one level up (URGENT_ESCALATE_MINUTES).
+    "escalate-urgent-alerts": {
+        "task": "ventanilla.messaging.escalate_alerts",
+        "schedule": crontab(minute="*/5"),
     },
 }
 

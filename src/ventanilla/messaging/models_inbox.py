@@ -94,6 +94,10 @@ class Contact(ScopedModel, BlindIndexedModel):
     medium = models.CharField(_("reached by"), max_length=10, choices=Medium.choices, default=Medium.SMS)
     subscriptions = models.JSONField(_("subscriptions"), default=list, blank=True)
     opted_out_at = models.DateTimeField(_("opted out"), null=True, blank=True)
+    # The keyword menu last sent (`messaging.menus`): when, and the category codes in the order numbered,
+    # so a bare number shortly after it is a choice and the numbers keep meaning what the person read.
+    menu_shown_at = models.DateTimeField(_("menu sent"), null=True, blank=True)
+    menu_categories = models.JSONField(_("menu categories"), default=list, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:

@@ -45,3 +45,11 @@ def send_reply(message_id: int) -> str:
         return "missing"
     outbound.deliver_reply(message)
     return str(message.status)
+
+
+@shared_task(name="ventanilla.messaging.escalate_alerts")
+def escalate_alerts() -> int:
+    """Urgent alerts nobody acknowledged in time go one level up; returns how many did."""
+    from ventanilla.messaging import alerts
+
+    return alerts.escalate_due().alerts

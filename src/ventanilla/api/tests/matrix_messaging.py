@@ -22,6 +22,12 @@ READS += [
     ),
 ]
 
+# Urgent alerts and the duty rota keep their rows in their own module.
+from ventanilla.api.tests import matrix_alerts  # noqa: E402
+
+READS += matrix_alerts.READS
+WRITES += matrix_alerts.WRITES
+
 # The inbox (conversations, their changes, reply templates) keeps its rows in its own module.
 from ventanilla.api.tests import matrix_inbox  # noqa: E402 - added after the rows above
 
@@ -37,4 +43,8 @@ WRITES += matrix_channels.WRITES
 
 def state() -> dict[str, Any]:
     """The messaging tables, for the write matrix's check that a refused write changed nothing."""
-    return {"inbox": matrix_inbox.state(), "channels": matrix_channels.state()}
+    return {
+        "inbox": matrix_inbox.state(),
+        "channels": matrix_channels.state(),
+        "alerts": matrix_alerts.state(),
+    }

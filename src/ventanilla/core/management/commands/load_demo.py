@@ -13,6 +13,7 @@ from ventanilla.accounts.demo import DEMO_PASSWORD, load_demo_accounts
 from ventanilla.areas.services import AreaImportError, import_areas
 from ventanilla.directory.demo import DemoDataError, load_demo_directory
 from ventanilla.hub.demo import DemoContentError, load_demo_content
+from ventanilla.messaging.demo import load_demo_messaging
 from ventanilla.referrals.demo import load_demo_referrals
 from ventanilla.registration.demo import load_demo_registrations
 
@@ -22,7 +23,7 @@ CORRIDOR_FILE = settings.PACKAGE_DIR / "areas" / "data" / "corridor_gt_mx.csv"
 class Command(BaseCommand):
     help = (
         "Load the demo corridor (Guatemala–Mexico areas), organisations, sites, one user per role, "
-        "a fictional service directory, articles and alerts, demo people, and referrals and cases."
+        "a fictional service directory, articles and alerts, demo people, referrals and cases, and messages."
     )
 
     def handle(self, *args: Any, **options: Any) -> None:
@@ -38,6 +39,7 @@ class Command(BaseCommand):
             raise CommandError(f"The demo directory or content could not be loaded: {error}") from None
         registered, already = load_demo_registrations()
         referrals = load_demo_referrals()
+        messaging = load_demo_messaging()
         console = Console()
         console.print(
             f"Demo data ready: {areas.created} new areas ({areas.unchanged} already there). "
@@ -58,6 +60,16 @@ class Command(BaseCommand):
             f"referrals at every stage and {referrals.cases_created} new cases for the demo people "
             "(Casa Ventana to Red Salud Frontera, a child protection office, a counter-trafficking line "
             "and a shelter). All fictional."
+        )
+        console.print(
+            f"Messages: {messaging.channels_created} new channels (SMS and WhatsApp through the fake "
+            f"gateway, a hotline, a web form), {messaging.conversations_created} new conversations in four "
+            f"languages and {messaging.templates_created} new reply templates; casa_site_manager is on duty "
+            "for urgent alerts. All fictional."
+        )
+        console.print(
+            "To text Ventanilla as a phone would, run `make fake-gateway` in another terminal and open "
+            "http://127.0.0.1:8025/ (try AYUDA, then 3 Tapachula)."
         )
         table = Table(title=f"Demo logins (password for all: {DEMO_PASSWORD})")
         for column in ("username", "role", "organisation"):
