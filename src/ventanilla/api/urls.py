@@ -9,6 +9,7 @@ from ventanilla.areas import api as areas_api
 from ventanilla.cases import api as cases_api
 from ventanilla.directory import api as directory_api
 from ventanilla.hub import api as hub_api
+from ventanilla.messaging import api_insights as message_insights_api
 from ventanilla.questionnaires import api as questionnaires_api
 from ventanilla.referrals import api as referrals_api
 from ventanilla.referrals import api_metrics as referral_metrics_api
@@ -34,6 +35,7 @@ router.register("pathways", referrals_api.PathwayViewSet, basename="pathway")
 router.register("webhooks", referrals_api.WebhookViewSet, basename="webhook")
 router.register("cases", cases_api.CaseViewSet, basename="case")
 router.register("referral-metrics", referral_metrics_api.ReferralMetricsViewSet, basename="referral-metrics")
+router.register("message-insights", message_insights_api.MessageInsightsViewSet, basename="message-insights")
 
 urlpatterns = [
     path("v1/", include(router.urls)),

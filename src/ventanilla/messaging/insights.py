@@ -62,8 +62,10 @@ GROUPINGS: dict[str, Any] = {
     "week": _("Week"),
 }
 AREA_GROUPINGS = frozenset({"admin1", "admin2"})
-# Categories a filter may choose: never the sensitive one, which is not broken down.
-FILTER_CATEGORIES = [(code, label) for code, label in Category.choices if code != Category.SENSITIVE]
+# Categories a filter may choose: never the sensitive one, which is not broken down ("" is no filter).
+FILTER_CATEGORIES = [
+    (code, label) for code, label in Category.choices if code not in {"", Category.SENSITIVE}
+]
 
 
 class InsightsError(ValueError):

@@ -19,3 +19,9 @@ READS += [
         everyone(404, anonymous=404),
     ),
 ]
+
+# Message insights keep their rows in a module of their own.
+from ventanilla.api.tests import matrix_insights  # noqa: E402 - added after the rows above
+
+READS += matrix_insights.READS
+WRITES += matrix_insights.WRITES

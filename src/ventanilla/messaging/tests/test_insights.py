@@ -11,72 +11,18 @@ from django.utils import timezone
 from ventanilla.messaging import ingest, insights
 from ventanilla.messaging.insights import Filters
 from ventanilla.messaging.models_inbox import Conversation, Message
-from ventanilla.testing.factories import AreaFactory
+from ventanilla.testing.message_insights import UTC, at, make_areas, make_known
 from ventanilla.testing.messaging import gateway
-
-UTC = datetime.UTC
-
-
-def at(day: str, hour: int = 10) -> datetime.datetime:
-    return datetime.datetime.fromisoformat(day).replace(hour=hour, tzinfo=UTC)
-
-
-def talk(channel, sender: str, days: list[str], *, medium: str = "sms", **fields) -> Conversation | None:
-    """A conversation through the ingest entry point: one inbound message per day, then its triage.
-    Returns the conversation (its `opened_at` set to the first message's time)."""
-    conversation = None
-    for day in days:
-        message = ingest.record_inbound(
-            channel, sender=sender, text="Hola, necesito ayuda con mis papeles", medium=medium, at=at(day)
-        )
-        assert message is not None
-        conversation = message.conversation
-    assert conversation is not None
-    Conversation.objects.filter(pk=conversation.pk).update(opened_at=at(days[0]), **fields)
-    return conversation
 
 
 @pytest.fixture
 def areas(db):
-    country = AreaFactory(pcode="GT", level=0, name="Guatemala")
-    state = AreaFactory(pcode="GT12", level=1, name="San Marcos", parent=country)
-    town = AreaFactory(pcode="GT1201", level=2, name="San Marcos (municipio)", parent=state)
-    other_town = AreaFactory(pcode="GT1215", level=2, name="Malacatán", parent=state)
-    return {"country": country, "state": state, "town": town, "other_town": other_town}
+    return make_areas()
 
 
 @pytest.fixture
 def known(world, areas):
-    """Four conversations of A opened in March 2026 (one a sensitive complaint), one opened in February
-    with a message in March, and one of B."""
-    a = gateway(world)
-    b = gateway(world, organisation=world.b.organisation, site=world.b.sites[0], name="B")
-    return {
-        "c1": talk(
-            a, "+50255500001", ["2026-03-03", "2026-03-10"],
-            category="question", topics=["shelter", "documents"], language="es", area=areas["town"],
-        ),
-        "c2": talk(
-            a, "+50255500002", ["2026-03-10"], medium="whatsapp",
-            category="help", topics=["shelter"], language="fr", area=areas["state"],
-        ),
-        "c3": talk(
-            a, "+50255500003", ["2026-03-17", "2026-03-18", "2026-03-19"],
-            category="", topics=[], language="es", area=None,
-        ),
-        "c4": talk(
-            a, "+50255500004", ["2026-03-05"],
-            category="sensitive", topics=["staff"], language="ar", area=areas["other_town"],
-        ),
-        "c6": talk(
-            a, "+50255500006", ["2026-02-20", "2026-03-04"],
-            category="rumour", topics=["vaccines"], language="es", area=None,
-        ),
-        "c5": talk(
-            b, "+50255500005", ["2026-03-11"],
-            category="question", topics=["shelter"], language="es", area=areas["town"],
-        ),
-    }  # fmt: skip
+    return make_known(world, areas)
 
 
 MARCH = {"date_from": datetime.date(2026, 3, 2), "date_to": datetime.date(2026, 3, 29)}
