@@ -9,6 +9,8 @@ only for designated focal points), newest activity first, and paged by a cursor 
 Queries: one, once the user's scope is known (building the scope reads the memberships, as every
 scoped read does, once per request): the conversations with their gateway, contact and assignee joined,
 and the last inbound message's text and time as two correlated subqueries on `message_conv_at_idx`.
+The conversation's notes and the gateway's credentials are deferred: a list shows neither, and each
+would otherwise be decrypted on every row (read them and they load, one query per row).
 """
 
 from __future__ import annotations
@@ -134,6 +136,8 @@ def inbox_queryset(user: Any, filters: InboxFilters | None = None) -> QuerySet[C
     queryset = (
         Conversation.objects.visible_to(user)
         .select_related("gateway", "contact", "assigned_to", "site")
+        # Not needed by a list, and each would be decrypted on every row: loaded only if read.
+        .defer("notes", "gateway__credentials")
         .annotate(
             last_inbound_body=Subquery(last_inbound.values("body")[:1]),
             last_inbound_at=Subquery(last_inbound.values("at")[:1]),
