@@ -16,6 +16,8 @@
       var table = data.tables[section.dataset.chart];
       var grid = section.querySelector("table");
       if (!table || !table.labels.length || !grid) return;
+      var shown = table.conversations.concat(table.messages).some(function (v) { return v !== null; });
+      if (!shown) return; // every count hidden as a small number: nothing to draw
       var heads = grid.querySelectorAll("thead th");
       var box = document.createElement("div");
       box.className = "insights-chart";
