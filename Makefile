@@ -30,9 +30,10 @@ install: $(VENV)/.installed assets messages ## create the virtualenv and install
 install-test: $(VENV)/.installed-test assets messages chromium
 
 assets: ## copy front-end packages from the npm registry into static files
-	@test -d node_modules/htmx.org -a -d node_modules/leaflet || npm install --no-audit --no-fund --silent
+	@test -d node_modules/htmx.org -a -d node_modules/leaflet -a -d node_modules/chart.js || npm install --no-audit --no-fund --silent
 	@mkdir -p src/ventanilla/static/vendor/leaflet
 	@cp node_modules/htmx.org/dist/htmx.min.js src/ventanilla/static/vendor/htmx.min.js
+	@cp node_modules/chart.js/dist/chart.umd.js node_modules/chart.js/dist/chart.umd.js.map src/ventanilla/static/vendor/
 	@cp -r node_modules/leaflet/dist/leaflet.js node_modules/leaflet/dist/leaflet.js.map node_modules/leaflet/dist/leaflet.css node_modules/leaflet/dist/images src/ventanilla/static/vendor/leaflet/
 
 messages: | $(BIN)/python ## compile translation catalogues

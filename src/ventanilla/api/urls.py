@@ -10,6 +10,7 @@ from ventanilla.cases import api as cases_api
 from ventanilla.directory import api as directory_api
 from ventanilla.hub import api as hub_api
 from ventanilla.messaging import api as messaging_api
+from ventanilla.messaging import api_insights as message_insights_api
 from ventanilla.questionnaires import api as questionnaires_api
 from ventanilla.referrals import api as referrals_api
 from ventanilla.referrals import api_metrics as referral_metrics_api
@@ -38,6 +39,7 @@ router.register("conversations", messaging_api.ConversationViewSet, basename="co
 router.register("contacts", messaging_api.ContactViewSet, basename="contact")
 router.register("channels", messaging_api.ChannelViewSet, basename="channel")
 router.register("referral-metrics", referral_metrics_api.ReferralMetricsViewSet, basename="referral-metrics")
+router.register("message-insights", message_insights_api.MessageInsightsViewSet, basename="message-insights")
 
 urlpatterns = [
     path("v1/", include(router.urls)),

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import phonenumbers
-from django.db import IntegrityError, transaction
+from django.db import connection, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import override
@@ -83,23 +83,51 @@ def receive(gateway: Gateway | None, request: Request) -> Received:
         items = adapter.parse(request)
     except BadPayload as error:
         raise Refused(400, f"{error.field}: {error}" if error.field else str(error)) from None
+    from ventanilla.messaging import tasks
+
     new = repeated = 0
     for item in items:
         kind = "status" if isinstance(item, StatusUpdate) else "message"
         payload = json.dumps(_as_dict(item), default=str, ensure_ascii=False)
-        try:
-            with transaction.atomic():
-                delivery = InboundDelivery.objects.create(
-                    gateway=gateway, kind=kind, provider_id=item.provider_id, payload=payload
-                )
-        except IntegrityError:
+        delivery_id = store_delivery(gateway, kind=kind, provider_id=item.provider_id, payload=payload)
+        if delivery_id is None:
             repeated += 1
             continue
-        from ventanilla.messaging import tasks
-
-        enqueue(tasks.process_delivery, delivery.pk)
+        enqueue(tasks.process_delivery, delivery_id)
         new += 1
     return Received(new, repeated)
+
+
+def store_delivery(gateway: Gateway, *, kind: str, provider_id: str, payload: str) -> int | None:
+    """Store one delivery unless the gateway already sent it: the new row's id, or None for a repeat.
+
+    One statement, `INSERT … ON CONFLICT DO NOTHING RETURNING id` (PostgreSQL; SQLite 3.35 or newer),
+    on the unique (gateway, kind, provider id): in autocommit it commits by itself, with no BEGIN, no
+    COMMIT and no failed insert to roll back for a retried webhook, the commonest repeat. Inside a
+    caller's transaction a repeat leaves that transaction usable. The payload is encrypted by its
+    field, as `save()` would.
+    """
+    meta = InboundDelivery._meta
+    columns = ("gateway_id", "kind", "provider_id", "payload", "received_at", "error")
+    values = [
+        gateway.pk,
+        kind,
+        provider_id,
+        meta.get_field("payload").get_db_prep_save(payload, connection),
+        meta.get_field("received_at").get_db_prep_save(timezone.now(), connection),
+        "",
+    ]
+    quote = connection.ops.quote_name
+    sql = (
+        f"INSERT INTO {quote(meta.db_table)} ({', '.join(quote(c) for c in columns)}) "  # noqa: S608 - names from the model
+        f"VALUES ({', '.join(['%s'] * len(columns))}) "
+        f"ON CONFLICT ({quote('gateway_id')}, {quote('kind')}, {quote('provider_id')}) DO NOTHING "
+        f"RETURNING {quote('id')}"
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(sql, values)
+        row = cursor.fetchone()
+    return int(row[0]) if row else None
 
 
 def _as_dict(item: Inbound | StatusUpdate) -> dict[str, Any]:

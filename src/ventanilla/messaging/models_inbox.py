@@ -10,7 +10,9 @@ fraud by staff) is visible only to the organisation's designated complaint focal
 
 from __future__ import annotations
 
+import time
 import uuid
+from typing import Any
 
 from django.conf import settings
 from django.db import models
@@ -77,6 +79,48 @@ class Gateway(ScopedModel):
         return scope.organisation_q(Permission.HANDLE_MESSAGES, organisation="organisation") | (
             scope.organisation_q(Permission.MANAGE_ORGANISATION, organisation="organisation")
         )
+
+    def save(self, *args: Any, **kwargs: Any) -> None:
+        super().save(*args, **kwargs)
+        forget_webhook_gateway(self.key)
+
+    def delete(self, *args: Any, **kwargs: Any) -> Any:
+        forget_webhook_gateway(self.key)
+        return super().delete(*args, **kwargs)
+
+    @classmethod
+    def for_webhook(cls, key: Any) -> Gateway | None:
+        """The active gateway of a webhook address, kept in this process for WEBHOOK_GATEWAY_SECONDS.
+
+        Every webhook looks its gateway up before anything else; keeping the row saves a database round
+        trip per delivery (benchmarks/bench_ingest.py). A change saved in this process takes effect at
+        once; one saved elsewhere (another worker, `QuerySet.update()`) within WEBHOOK_GATEWAY_SECONDS:
+        a deactivated channel or a replaced secret may be accepted for that long. Unknown keys are not
+        kept, so probing addresses cannot fill the memory.
+        """
+        name = str(key)
+        now = time.monotonic()
+        kept = _WEBHOOK_GATEWAYS.get(name)
+        if kept is not None and now - kept[0] < WEBHOOK_GATEWAY_SECONDS:
+            return kept[1]
+        gateway = cls.objects.filter(key=key, is_active=True).first()
+        if gateway is None:
+            _WEBHOOK_GATEWAYS.pop(name, None)
+        else:
+            _WEBHOOK_GATEWAYS[name] = (now, gateway)
+        return gateway
+
+
+WEBHOOK_GATEWAY_SECONDS = 10.0
+_WEBHOOK_GATEWAYS: dict[str, tuple[float, Gateway]] = {}
+
+
+def forget_webhook_gateway(key: Any = None) -> None:
+    """Drop a kept webhook gateway (all of them when `key` is None)."""
+    if key is None:
+        _WEBHOOK_GATEWAYS.clear()
+    else:
+        _WEBHOOK_GATEWAYS.pop(str(key), None)
 
 
 class Contact(ScopedModel, BlindIndexedModel):
@@ -202,6 +246,16 @@ class Conversation(ScopedModel):
             models.Index(fields=["organisation", "status", "last_message_at"], name="conv_org_status_idx"),
             models.Index(fields=["organisation", "last_message_at"], name="conv_org_last_idx"),
             models.Index(fields=["status", "respond_by"], name="conv_status_due_idx"),
+            # The inbox list filtered by category, and its urgent view (a few percent of conversations):
+            # newest first without reading the organisation's whole history (benchmarks/bench_inbox.py).
+            models.Index(
+                fields=["organisation", "category", "last_message_at"], name="conv_org_category_last_idx"
+            ),
+            models.Index(
+                fields=["organisation", "last_message_at"],
+                condition=Q(urgency="urgent"),
+                name="conv_org_urgent_last_idx",
+            ),
         ]
 
     def __str__(self) -> str:

@@ -33,7 +33,7 @@ def _request(request: HttpRequest) -> Request:
 @csrf_exempt
 @require_http_methods(["GET", "POST"])
 def hook(request: HttpRequest, key: str) -> HttpResponse:
-    gateway = Gateway.objects.filter(key=key, is_active=True).first()
+    gateway = Gateway.for_webhook(key)
     if request.method == "GET":
         # The WhatsApp Cloud API checks a webhook by asking it to echo a challenge with its verify token.
         if gateway is not None and gateway.kind == "whatsapp_cloud":

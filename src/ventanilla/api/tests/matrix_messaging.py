@@ -48,3 +48,10 @@ def state() -> dict[str, Any]:
         "channels": matrix_channels.state(),
         "alerts": matrix_alerts.state(),
     }
+
+
+# Message insights keep their rows in a module of their own.
+from ventanilla.api.tests import matrix_insights  # noqa: E402 - added after the rows above
+
+READS += matrix_insights.READS
+WRITES += matrix_insights.WRITES
