@@ -82,7 +82,7 @@ def test_an_invalid_number_is_a_field_error_and_nothing_is_stored(world, form_ch
     response = post(Client(), form_channel, phone=phone)
     assert response.status_code == 200
     assert list(response.context["form"].errors) == ["phone"]
-    assert "country code" in response.context["form"].errors["phone"][0]
+    assert "código de país" in response.context["form"].errors["phone"][0]  # the page is in Spanish
     assert not Message.objects.exists()
     assert not Contact.objects.exists()
 
@@ -103,10 +103,10 @@ def test_a_filled_honeypot_is_thanked_and_nothing_is_stored(world, form_channel)
 @pytest.mark.parametrize(
     ("stamp", "says"),
     [
-        (lambda: shown(seconds_ago=0), "take a moment"),
-        (lambda: "forged", "open too long"),
-        (lambda: signing.dumps(int(time.time()) - 60, salt="other"), "open too long"),
-        (lambda: shown(seconds_ago=2 * 86400), "open too long"),
+        (lambda: shown(seconds_ago=0), "tómese un momento"),
+        (lambda: "forged", "demasiado tiempo"),
+        (lambda: signing.dumps(int(time.time()) - 60, salt="other"), "demasiado tiempo"),
+        (lambda: shown(seconds_ago=2 * 86400), "demasiado tiempo"),
     ],
     ids=["too fast", "forged", "signed for something else", "stale"],
 )

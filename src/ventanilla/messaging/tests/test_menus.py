@@ -340,7 +340,7 @@ def test_when_nothing_is_open_the_nearest_are_given_with_their_state(world, chan
     with translation.override("es"):
         closed, unknown = gettext("Closed now"), gettext("Opening hours not known")
     lines = answer.body.split("\n")
-    assert "none is open now" in lines[0]
+    assert "ninguno atiende ahora" in lines[0]
     assert lines[1] == f"1) Casa Demo Sin Horario. Tel. +529625550100. {unknown}"
     assert lines[2].startswith("2) Albergue Demo San José. ")
     assert lines[2].endswith(closed)
