@@ -265,7 +265,11 @@ def _move_person(person: Person, organisation: Organisation, site: Site) -> None
 
 @transaction.atomic
 def decide_transfer(transfer: CaseTransfer, *, accept: bool, by: User) -> CaseTransfer:
-    transfer = CaseTransfer.objects.select_for_update().select_related("case", "to_site").get(pk=transfer.pk)
+    transfer = (
+        CaseTransfer.objects.select_for_update(of=("self",))
+        .select_related("case", "to_site")
+        .get(pk=transfer.pk)
+    )
     if transfer.status != TransferStatus.PENDING:
         raise CaseError(_("This transfer was already decided."), field="status")
     if not may_edit_at(by, transfer.to_organisation_id, transfer.to_site_id):
