@@ -6,24 +6,20 @@ needs, plans and task titles are encrypted because caseworkers write names and c
 
 from __future__ import annotations
 
-import secrets
-
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
 from ventanilla.core.fields import EncryptedTextField
+from ventanilla.core.references import random_reference
 from ventanilla.core.roles import Permission
 from ventanilla.core.scoping import Scope, ScopedModel
 from ventanilla.registration.models import PersonalRecord
 
-_ALPHABET = "ABCDEFGHJKMNPQRSTVWXYZ23456789"
-
 
 def new_case_reference() -> str:
-    body = "".join(secrets.choice(_ALPHABET) for _ in range(8))
-    return f"CS-{body[:4]}-{body[4:]}"
+    return random_reference("CS")
 
 
 class CaseStatus(models.TextChoices):

@@ -43,13 +43,7 @@ class CasePermissionError(CaseError):
 
 
 def may_edit_at(user: User | None, organisation_id: int, site_id: int | None) -> bool:
-    scope = scope_for(user)
-    for grant in scope.grants:
-        if grant.organisation_id != organisation_id or Permission.EDIT_PERSONAL_DATA not in grant.permissions:
-            continue
-        if not grant.site_scoped or (site_id is not None and site_id in grant.site_ids):
-            return True
-    return False
+    return scope_for(user).holds_at(Permission.EDIT_PERSONAL_DATA, organisation_id, site_id)
 
 
 def _require_edit(user: User | None, case: Case) -> None:

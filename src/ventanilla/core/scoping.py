@@ -65,6 +65,15 @@ class Scope:
             if g.complaints and Permission.HANDLE_MESSAGES in g.permissions
         }
 
+    def holds_at(self, permission: Permission, organisation_id: int, site_id: int | None) -> bool:
+        """Whether a grant gives `permission` at this site of the organisation (org-wide grants: any site)."""
+        for grant in self.grants:
+            if grant.organisation_id != organisation_id or permission not in grant.permissions:
+                continue
+            if not grant.site_scoped or (site_id is not None and site_id in grant.site_ids):
+                return True
+        return False
+
     def site_q(self, permission: Permission, *, organisation: str, site: str) -> Q:
         """Rows owned by a site: org-wide grants see every site of their organisation, others theirs."""
         whole_orgs: set[int] = set()

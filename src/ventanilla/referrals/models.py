@@ -7,25 +7,21 @@ while it is active; partners without accounts reach it through a signed, expirin
 
 from __future__ import annotations
 
-import secrets
-
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
 from ventanilla.core.fields import EncryptedTextField
+from ventanilla.core.references import random_reference
 from ventanilla.core.roles import Permission
 from ventanilla.core.scoping import Scope, ScopedModel
 from ventanilla.directory.models import Category, Sexes
 
-_ALPHABET = "ABCDEFGHJKMNPQRSTVWXYZ23456789"
-
 
 def new_referral_reference() -> str:
     """What the person shows at the partner's desk (RF-XXXX-XXXX): random, so it reveals nothing."""
-    body = "".join(secrets.choice(_ALPHABET) for _ in range(8))
-    return f"RF-{body[:4]}-{body[4:]}"
+    return random_reference("RF")
 
 
 class Pathway(ScopedModel):

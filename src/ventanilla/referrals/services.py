@@ -57,15 +57,7 @@ class ReferralPermissionError(ReferralError):
 
 def _sender_may(user: User | None, referral: Referral) -> bool:
     """Case staff of the sending organisation, at the referral's site (site-scoped roles)."""
-    scope = scope_for(user)
-    for grant in scope.grants:
-        if grant.organisation_id != referral.organisation_id:
-            continue
-        if Permission.EDIT_PERSONAL_DATA not in grant.permissions:
-            continue
-        if not grant.site_scoped or referral.site_id in grant.site_ids:
-            return True
-    return False
+    return scope_for(user).holds_at(Permission.EDIT_PERSONAL_DATA, referral.organisation_id, referral.site_id)
 
 
 def _partner_may(user: User | None, referral: Referral) -> bool:

@@ -8,24 +8,20 @@ nobody can be found in them.
 
 from __future__ import annotations
 
-import secrets
-
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
 from ventanilla.core.fields import BlindIndexedModel, BlindIndexField, EncryptedDateField, EncryptedTextField
+from ventanilla.core.references import random_reference
 from ventanilla.core.roles import Permission
 from ventanilla.core.scoping import Scope, ScopedModel
-
-_REFERENCE_ALPHABET = "ABCDEFGHJKMNPQRSTVWXYZ23456789"  # no 0/O, 1/I/L, U: read aloud at a desk
 
 
 def new_reference() -> str:
     """A pseudonymous reference, random so it says nothing about the person (VT-XXXX-XXXX)."""
-    body = "".join(secrets.choice(_REFERENCE_ALPHABET) for _ in range(8))
-    return f"VT-{body[:4]}-{body[4:]}"
+    return random_reference("VT")
 
 
 class Sex(models.TextChoices):

@@ -71,11 +71,8 @@ def _require(by: User | None, organisation: Organisation, site: Site | None, per
     scope = scope_for(by)
     if scope.is_superuser:
         return
-    for grant in scope.grants:
-        if grant.organisation_id != organisation.pk or permission not in grant.permissions:
-            continue
-        if not grant.site_scoped or (site is not None and site.pk in grant.site_ids):
-            return
+    if scope.holds_at(permission, organisation.pk, site.pk if site is not None else None):
+        return
     raise RegistrationPermissionError(_("You cannot register people for this organisation or site."))
 
 
