@@ -100,7 +100,7 @@ def test_an_arabic_message_is_triaged_taken_and_answered_with_a_template(
     with page.expect_navigation():
         page.click("button[name=triage]")
     # ... take it
-    page.select_option("form[action$='/assign/'] select[name=to]", str(officer.pk))
+    page.select_option("form[action$='/assign/'] select[name=assigned_to]", str(officer.pk))
     with page.expect_navigation():
         page.click("button[name=assign]")
     # ... and answer with the template (no JavaScript needed: the link prefills the text)

@@ -12,8 +12,6 @@ from __future__ import annotations
 import csv
 import datetime
 import io
-import re
-from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
@@ -31,6 +29,7 @@ from ventanilla.core.scoping import scope_for
 from ventanilla.messaging import ingest
 from ventanilla.messaging.channels import ChannelError, ChannelInvalid
 from ventanilla.messaging.models_inbox import Category, Gateway, GatewayKind, Medium, Message
+from ventanilla.messaging.topics import TopicsInvalid, clean_topics, merge_topics
 
 CALL_OUTCOMES = [
     ("answered", gettext_lazy("Answered")),
@@ -48,13 +47,10 @@ PLATFORMS = [
     ("other", gettext_lazy("Other")),
 ]
 MAX_CALL_MINUTES = 600
-MAX_TOPICS = 10
-MAX_TOPIC_LENGTH = 40
 MAX_TEXT = 4000
 MAX_HANDLE = 100
 MAX_IMPORT_ROWS = 2000
 IMPORT_COLUMNS = ("platform", "handle", "text", "date")
-_TOPIC = re.compile(r"[^\w\- ]+", re.UNICODE)
 
 
 def language_codes() -> list[str]:
@@ -81,17 +77,6 @@ def _require_handler(by: Any, gateway: Gateway, kind: str) -> None:
         raise ChannelError(_("Choose a channel of your organisation."), field="channel")
     if gateway.kind != kind or not gateway.is_active:
         raise ChannelError(_("Choose an active channel of this type."), field="channel")
-
-
-def clean_topics(values: Iterable[str]) -> list[str]:
-    """Free tags, lower-case, without punctuation, each once ("Housing, work" → ["housing", "work"])."""
-    topics: list[str] = []
-    for value in values:
-        for part in str(value).split(","):
-            tag = " ".join(_TOPIC.sub(" ", part).split()).lower()[:MAX_TOPIC_LENGTH]
-            if tag and tag not in topics:
-                topics.append(tag)
-    return topics[:MAX_TOPICS]
 
 
 # --- Hotline calls -------------------------------------------------------------------------------------
@@ -125,6 +110,10 @@ def _check_call(data: CallInput) -> tuple[dict[str, str], str]:
         errors["minutes"] = _("Give the call's length in minutes (0 to %(max)s).") % {"max": MAX_CALL_MINUTES}
     if data.outcome not in dict(CALL_OUTCOMES):
         errors["outcome"] = _("Choose how the call ended.")
+    try:
+        data.topics = clean_topics(data.topics or [])
+    except TopicsInvalid as error:
+        errors["topics"] = str(error)
     if len(data.notes) > MAX_TEXT:
         errors["notes"] = _("Keep the notes under %(max)s characters.") % {"max": MAX_TEXT}
     return errors, number
@@ -168,7 +157,7 @@ def _triage(conversation: Any, *, category: str, topics: list[str], language: st
     if category and conversation.category != category:
         conversation.category = category
         changed.append("category")
-    merged = clean_topics([*conversation.topics, *topics])
+    merged = merge_topics(conversation.topics or [], topics)
     if merged != conversation.topics:
         conversation.topics = merged
         changed.append("topics")

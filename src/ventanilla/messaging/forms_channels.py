@@ -15,6 +15,7 @@ from ventanilla.accounts.models import Organisation, Site
 from ventanilla.messaging import channels, entries, feedback
 from ventanilla.messaging.gateways import adapter_for
 from ventanilla.messaging.models_inbox import Category, Gateway, GatewayKind, Medium
+from ventanilla.messaging.topics import TopicsInvalid, clean_topics
 
 CREDENTIAL_PREFIX = "credential_"
 LANGUAGE_CHOICES = [("", _("Not known")), *settings.LANGUAGES]
@@ -135,7 +136,10 @@ class TopicsField(forms.CharField):
     """Free tags separated by commas."""
 
     def to_python(self, value: Any) -> list[str]:  # type: ignore[override]
-        return entries.clean_topics([str(value or "")])
+        try:
+            return clean_topics([str(value or "")])
+        except TopicsInvalid as error:
+            raise forms.ValidationError(str(error)) from None
 
 
 class CallForm(forms.Form):

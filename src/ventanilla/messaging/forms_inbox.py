@@ -81,13 +81,13 @@ class HandlerChoiceField(forms.ModelChoiceField):
 
 
 class AssignForm(forms.Form):
-    to = HandlerChoiceField(
+    assigned_to = HandlerChoiceField(
         label=_("Assigned to"), queryset=User.objects.none(), required=False, empty_label=_("Nobody")
     )
 
     def __init__(self, *args: Any, staff: QuerySet[User], **kwargs: Any):
         super().__init__(*args, **kwargs)
-        field = self.fields["to"]
+        field = self.fields["assigned_to"]
         assert isinstance(field, forms.ModelChoiceField)
         field.queryset = staff
 

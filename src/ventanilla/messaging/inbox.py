@@ -14,12 +14,13 @@ from typing import Any
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
-from django.db.models import OuterRef, Q, QuerySet, Subquery
+from django.db.models import Model, OuterRef, Q, QuerySet, Subquery
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from ventanilla.accounts.models import Membership, Organisation, User
+from ventanilla.areas.models import AdministrativeArea
 from ventanilla.core import audit
 from ventanilla.core.models import AuditAction
 from ventanilla.core.roles import ROLE_PERMISSIONS, Permission
@@ -33,21 +34,23 @@ from ventanilla.messaging.models_inbox import (
     ReplyTemplate,
     Urgency,
 )
+from ventanilla.messaging.topics import TopicsInvalid, clean_topics
 
 PREVIEW_LENGTH = 80
-MAX_TOPICS = 10
-MAX_TOPIC_LENGTH = 40
+UNSET: Any = object()  # "leave as it is" for `change`, where None means "nobody" or "no area"
 MAX_NOTE_LENGTH = 4000
 URGENT_RESPONSE_HOURS = 1
 WAITING = (ConversationStatus.NEW, ConversationStatus.IN_PROGRESS)
 
 
 class InboxError(ValueError):
-    """A refused change; `field` names the form field the message belongs next to."""
+    """A refused change. `errors` maps each field to what is wrong with it (empty when the refusal is
+    about the whole change); `field` is the first of them, for a form that shows one error."""
 
-    def __init__(self, message: str, *, field: str = ""):
-        self.field = field
-        super().__init__(message)
+    def __init__(self, message: str = "", *, field: str = "", errors: dict[str, str] | None = None):
+        self.errors = dict(errors or ({field: message} if field else {}))
+        self.field = field or next(iter(self.errors), "")
+        super().__init__(message or " ".join(self.errors.values()))
 
 
 class InboxPermissionError(InboxError):
@@ -189,26 +192,141 @@ def reply_templates(user: Any, organisation_id: int) -> QuerySet[ReplyTemplate]:
 # --- changes ---------------------------------------------------------------------------------------
 
 
-def clean_topics(topics: Iterable[str]) -> list[str]:
-    """Tags as typed, trimmed, without repeats (case-insensitive), at most MAX_TOPICS."""
-    kept: list[str] = []
-    seen: set[str] = set()
-    for topic in topics:
-        tag = " ".join(str(topic).split())
-        if not tag or tag.casefold() in seen:
-            continue
-        if len(tag) > MAX_TOPIC_LENGTH:
-            raise InboxError(
-                _("A topic is at most %(count)d characters.") % {"count": MAX_TOPIC_LENGTH}, field="topics"
-            )
-        seen.add(tag.casefold())
-        kept.append(tag)
-    if len(kept) > MAX_TOPICS:
-        raise InboxError(_("At most %(count)d topics.") % {"count": MAX_TOPICS}, field="topics")
-    return kept
-
-
 @transaction.atomic
+def change(
+    conversation: Conversation,
+    *,
+    by: Any,
+    category: Any = UNSET,
+    topics: Any = UNSET,
+    language: Any = UNSET,
+    area: Any = UNSET,
+    urgency: Any = UNSET,
+    status: Any = UNSET,
+    assigned_to: Any = UNSET,
+) -> Conversation:
+    """Triage, assign and set the status of a conversation in one step; arguments left UNSET stay.
+
+    The only writer of these fields for people (the pages and the API both call it): every value is
+    checked before anything is written, and one refusal names every wrong field. Rules that follow:
+
+    - urgent: the answer is due within URGENT_RESPONSE_HOURS (never later than it already was); back to
+      normal, the rule's reason is cleared;
+    - closed stamps `closed_at`, reopening clears it; the first "answered" stamps `answered_at`;
+    - `assigned_to` must handle the organisation's messages (a designated focal point for a sensitive
+      complaint, judged by the category the conversation will have);
+    - becoming a sensitive complaint takes it from an assignee who is not a focal point (they could no
+      longer open it) and tells the focal points; a new assignee is told too, unless they assigned
+      themselves.
+
+    The audit entry names the fields and gives codes (category, status, urgency, assignee id), never
+    a topic or any text.
+    """
+    _require_handler(by, conversation)
+    errors: dict[str, str] = {}
+    values: dict[str, Any] = {}
+    if category is not UNSET:
+        if category not in Category.values:
+            errors["category"] = _("Choose a category.")
+        values["category"] = category
+    if topics is not UNSET:
+        try:
+            values["topics"] = clean_topics(topics or [])
+        except TopicsInvalid as error:
+            errors["topics"] = str(error)
+    if language is not UNSET:
+        if language and language not in {code for code, _name in settings.LANGUAGES}:
+            errors["language"] = _("Choose a language.")
+        values["language"] = language or ""
+    if area is not UNSET:
+        if area is not None and not isinstance(area, AdministrativeArea):
+            errors["area"] = _("Unknown area.")
+        values["area"] = area
+    if urgency is not UNSET:
+        if urgency not in Urgency.values:
+            errors["urgency"] = _("Choose an urgency.")
+        values["urgency"] = urgency
+    if status is not UNSET:
+        if status not in ConversationStatus.values:
+            errors["status"] = _("Choose a status.")
+        values["status"] = status
+    if assigned_to is not UNSET:
+        sensitive = values.get("category", conversation.category) == Category.SENSITIVE
+        allowed = handlers(conversation.organisation_id, sensitive=sensitive)
+        if assigned_to is not None and not allowed.filter(pk=assigned_to.pk).exists():
+            errors["assigned_to"] = _(
+                "Choose someone who handles this organisation's messages "
+                "(for a sensitive complaint, one of its focal points)."
+            )
+        values["assigned_to"] = assigned_to
+    if errors:
+        raise InboxError(errors=errors)
+
+    current = _locked(conversation)
+    changed = [name for name, value in values.items() if _value(current, name) != _value_of(value)]
+    for name in changed:
+        setattr(current, name, values[name])
+    now = timezone.now()
+    if "urgency" in changed:
+        if current.urgency == Urgency.URGENT:
+            due = now + datetime.timedelta(hours=URGENT_RESPONSE_HOURS)
+            if current.status in WAITING and (current.respond_by is None or current.respond_by > due):
+                current.respond_by = due
+                changed.append("respond_by")
+        elif current.urgent_reason:
+            current.urgent_reason = ""
+            changed.append("urgent_reason")
+    if "status" in changed:
+        closed = current.status == ConversationStatus.CLOSED
+        if closed or current.closed_at is not None:
+            current.closed_at = now if closed else None
+            changed.append("closed_at")
+        if current.status == ConversationStatus.ANSWERED and current.answered_at is None:
+            current.answered_at = now
+            changed.append("answered_at")
+    escalated = "category" in changed and current.category == Category.SENSITIVE
+    focal_points = handlers(current.organisation_id, sensitive=True)
+    if (
+        escalated
+        and "assigned_to" not in values
+        and current.assigned_to_id is not None
+        and not focal_points.filter(pk=current.assigned_to_id).exists()
+    ):
+        current.assigned_to = None
+        changed.append("assigned_to")
+    if not changed:
+        return conversation
+    current.save(update_fields=changed)
+    detail: dict[str, Any] = {
+        name: str(getattr(current, name)) for name in ("category", "status", "urgency") if name in changed
+    }
+    if "assigned_to" in changed:
+        detail["assigned_to"] = current.assigned_to_id
+    audit.record_change(AuditAction.UPDATE, current, by=by, fields=sorted(changed), detail=detail)
+    _sync(conversation, current, changed)
+    if escalated:
+        _tell_focal_points(current)
+    if (
+        "assigned_to" in values
+        and current.assigned_to is not None
+        and current.assigned_to_id != getattr(by, "pk", None)
+    ):
+        _tell_assignee(current)
+    return conversation
+
+
+def _value(conversation: Conversation, name: str) -> Any:
+    """A field's current value as `change` compares it (foreign keys by id, so nothing is loaded)."""
+    if name in {"area", "assigned_to"}:
+        return getattr(conversation, f"{name}_id")
+    value = getattr(conversation, name)
+    return list(value or []) if name == "topics" else value
+
+
+def _value_of(value: Any) -> Any:
+    return value.pk if isinstance(value, Model) else value
+
+
 def triage(
     conversation: Conversation,
     *,
@@ -218,55 +336,19 @@ def triage(
     urgency: str | None = None,
     language: str | None = None,
 ) -> Conversation:
-    """Sort a conversation: category, topics, urgency, language (None leaves a value as it is).
+    """The triage form's change (None leaves a value as it is)."""
+    given = {"category": category, "topics": topics, "urgency": urgency, "language": language}
+    return change(conversation, by=by, **{name: value for name, value in given.items() if value is not None})
 
-    Marking it a sensitive complaint hands it to the organisation's designated focal points: they are
-    told, and an assignee who is not one of them is taken off (they could no longer open it).
-    """
-    _require_handler(by, conversation)
-    if category is not None and category not in Category.values:
-        raise InboxError(_("Choose a category."), field="category")
-    if urgency is not None and urgency not in Urgency.values:
-        raise InboxError(_("Choose an urgency."), field="urgency")
-    languages = {code for code, _name in settings.LANGUAGES}
-    if language is not None and language and language not in languages:
-        raise InboxError(_("Choose a language."), field="language")
-    new_topics = clean_topics(topics) if topics is not None else None
-    current = _locked(conversation)
-    changed: list[str] = []
-    if category is not None and category != current.category:
-        current.category = category
-        changed.append("category")
-    if new_topics is not None and new_topics != list(current.topics or []):
-        current.topics = new_topics
-        changed.append("topics")
-    if language is not None and language != current.language:
-        current.language = language
-        changed.append("language")
-    if urgency is not None and urgency != current.urgency:
-        current.urgency = urgency
-        changed.append("urgency")
-        if urgency == Urgency.URGENT:
-            due = timezone.now() + datetime.timedelta(hours=URGENT_RESPONSE_HOURS)
-            if current.status in WAITING and (current.respond_by is None or current.respond_by > due):
-                current.respond_by = due
-                changed.append("respond_by")
-        elif current.urgent_reason:
-            current.urgent_reason = ""
-            changed.append("urgent_reason")
-    escalated = "category" in changed and current.category == Category.SENSITIVE
-    if escalated and current.assigned_to_id is not None:
-        focal_points = handlers(current.organisation_id, sensitive=True)
-        if not focal_points.filter(pk=current.assigned_to_id).exists():
-            current.assigned_to = None
-            changed.append("assigned_to")
-    if changed:
-        current.save(update_fields=changed)
-        audit.record_change(AuditAction.UPDATE, current, by=by, fields=changed)
-        _sync(conversation, current, changed)
-    if escalated:
-        _tell_focal_points(current)
-    return conversation
+
+def assign(conversation: Conversation, *, to: User | None, by: Any) -> Conversation:
+    """Give the conversation to a message handler of its organisation (None: to nobody)."""
+    return change(conversation, by=by, assigned_to=to)
+
+
+def set_status(conversation: Conversation, status: str, *, by: Any) -> Conversation:
+    """New, in progress, answered or closed."""
+    return change(conversation, by=by, status=status)
 
 
 def _tell_focal_points(conversation: Conversation) -> None:
@@ -280,65 +362,15 @@ def _tell_focal_points(conversation: Conversation) -> None:
     )
 
 
-@transaction.atomic
-def assign(conversation: Conversation, *, to: User | None, by: Any) -> Conversation:
-    """Give the conversation to a message handler of its organisation (None: to nobody)."""
-    _require_handler(by, conversation)
-    current = _locked(conversation)
-    if to is not None:
-        allowed = handlers(current.organisation_id, sensitive=current.category == Category.SENSITIVE)
-        if not allowed.filter(pk=to.pk).exists():
-            raise InboxError(
-                _(
-                    "Choose someone who handles this organisation's messages "
-                    "(for a sensitive complaint, one of its focal points)."
-                ),
-                field="to",
-            )
-    new_id = to.pk if to is not None else None
-    if new_id == current.assigned_to_id:
-        return conversation
-    current.assigned_to = to
-    current.save(update_fields=["assigned_to"])
-    audit.record_change(AuditAction.UPDATE, current, by=by, fields=["assigned_to"])
-    _sync(conversation, current, ["assigned_to"])
-    if to is not None and to.pk != getattr(by, "pk", None):
-        from ventanilla.messaging import services as messaging
+def _tell_assignee(conversation: Conversation) -> None:
+    from ventanilla.messaging import services as messaging
 
-        messaging.notify(
-            [to],
-            kind="conversation_assigned",
-            text=_("A conversation in the inbox is assigned to you."),
-            url=reverse("inbox:detail", args=[current.pk]),
-        )
-    return conversation
-
-
-@transaction.atomic
-def set_status(conversation: Conversation, status: str, *, by: Any) -> Conversation:
-    """New, in progress, answered or closed; closing stamps the time, reopening clears it."""
-    _require_handler(by, conversation)
-    if status not in ConversationStatus.values:
-        raise InboxError(_("Choose a status."), field="status")
-    current = _locked(conversation)
-    if status == current.status:
-        return conversation
-    now = timezone.now()
-    changed = ["status"]
-    current.status = status
-    if status == ConversationStatus.CLOSED:
-        current.closed_at = now
-        changed.append("closed_at")
-    elif current.closed_at is not None:
-        current.closed_at = None
-        changed.append("closed_at")
-    if status == ConversationStatus.ANSWERED and current.answered_at is None:
-        current.answered_at = now
-        changed.append("answered_at")
-    current.save(update_fields=changed)
-    audit.record_change(AuditAction.UPDATE, current, by=by, fields=changed)
-    _sync(conversation, current, changed)
-    return conversation
+    messaging.notify(
+        [conversation.assigned_to],
+        kind="conversation_assigned",
+        text=_("A conversation in the inbox is assigned to you."),
+        url=reverse("inbox:detail", args=[conversation.pk]),
+    )
 
 
 def _author(user: Any) -> str:
@@ -377,6 +409,7 @@ def reply(conversation: Conversation, text: str, *, by: Any) -> Message:
             message = outbound.reply(conversation, text, by=by)
         except outbound.ReplyRefused as error:
             raise InboxError(str(error), field=error.field) from None
+        # One entry on the conversation (where its history is read), naming the message it gained.
         audit.record_change(
             AuditAction.UPDATE,
             conversation,

@@ -167,7 +167,7 @@ def _detail(
             }
         ),
         "assign_form": bound.get("assign_form")
-        or AssignForm(staff=staff, initial={"to": conversation.assigned_to_id}),
+        or AssignForm(staff=staff, initial={"assigned_to": conversation.assigned_to_id}),
         "note_form": bound.get("note_form") or NoteForm(),
         "reply_form": bound.get("reply_form") or ReplyForm(initial={"text": chosen.text if chosen else ""}),
     }
@@ -233,7 +233,7 @@ def assign(request: HttpRequest, pk: int) -> HttpResponse:
     if not form.is_valid():
         return _detail(request, conversation, status=422, assign_form=form)
     try:
-        inbox.assign(conversation, to=form.cleaned_data["to"], by=request.user)
+        inbox.assign(conversation, to=form.cleaned_data["assigned_to"], by=request.user)
     except inbox.InboxError as error:
         return _refused(request, conversation, form, "assign_form", error)
     return _after_change(request, conversation, _("The assignment is saved."))

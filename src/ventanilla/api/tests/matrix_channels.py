@@ -478,7 +478,7 @@ WRITES = [
         ),
         data=lambda w: {"text": "Hola"},
         effect=reply_queued_then_removed,
-        audit_actions=(AuditAction.CREATE,),
+        audit_actions=(AuditAction.UPDATE,),
     ),
     Row(
         "contact-detail",

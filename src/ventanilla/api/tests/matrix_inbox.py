@@ -214,7 +214,7 @@ WRITES = [
         "POST",
         lambda w: conversation_url(w, "assign/"),
         handlers(CONVERSATION_PAGE),
-        data=lambda w: {"to": w.user("a", "information_officer").pk},
+        data=lambda w: {"assigned_to": w.user("a", "information_officer").pk},
         effect=assigned_then_reset,
         audit_actions=(READ, UPDATE),
     ),

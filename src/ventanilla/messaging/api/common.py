@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, NoReturn
 
-from rest_framework import permissions
+from rest_framework import permissions, serializers
+from rest_framework.exceptions import PermissionDenied
 from rest_framework.request import Request
 
 from ventanilla.core.roles import Permission
 from ventanilla.core.scoping import scope_for
+from ventanilla.messaging.inbox import InboxError, InboxPermissionError
 
 
 class Needs(permissions.BasePermission):
@@ -43,3 +45,12 @@ def mask(value: str, *, keep: int = 3) -> str:
         prefix = head + ":"
     shown = value[-keep:] if len(value) > keep else ""
     return prefix + "*" * (len(value) - len(shown)) + shown
+
+
+def raise_refusal(error: InboxError) -> NoReturn:
+    """A service's refusal as the API says it: 403 when the caller may not act, else 400 by field."""
+    if isinstance(error, InboxPermissionError):
+        raise PermissionDenied(str(error)) from None
+    raise serializers.ValidationError(
+        {name: [text] for name, text in error.errors.items()} or {"non_field_errors": [str(error)]}
+    ) from None

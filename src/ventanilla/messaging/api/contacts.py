@@ -4,21 +4,21 @@ be opted out at once when they ask by phone or in person."""
 
 from __future__ import annotations
 
-from typing import Any, NoReturn
+from typing import Any
 
 from django.db.models import QuerySet
 from drf_spectacular.utils import extend_schema, extend_schema_view
 from rest_framework import permissions, serializers, viewsets
 from rest_framework.decorators import action
-from rest_framework.exceptions import PermissionDenied
 from rest_framework.request import Request
 from rest_framework.response import Response
 
 from ventanilla.accounts.models import User
 from ventanilla.api.errors import ERROR_RESPONSES
 from ventanilla.areas.models import AdministrativeArea
-from ventanilla.messaging import conversations as service
-from ventanilla.messaging.api.common import HandlesMessages, mask
+from ventanilla.messaging import contacts as service
+from ventanilla.messaging.api.common import HandlesMessages, mask, raise_refusal
+from ventanilla.messaging.inbox import InboxError
 from ventanilla.messaging.models_inbox import Contact, Medium
 
 
@@ -69,14 +69,6 @@ class ContactChangeSerializer(serializers.Serializer):
     subscriptions = serializers.ListField(
         child=serializers.CharField(max_length=40), required=False, help_text="Codes; replaces the list."
     )
-
-
-def _raise_for(error: service.ConversationError) -> NoReturn:
-    if isinstance(error, service.ConversationPermissionError):
-        raise PermissionDenied(str(error)) from None
-    raise serializers.ValidationError(
-        dict(error.errors.items()) or {"non_field_errors": [str(error)]}
-    ) from None
 
 
 @extend_schema_view(
@@ -130,8 +122,8 @@ class ContactViewSet(viewsets.GenericViewSet):
         body.is_valid(raise_exception=True)
         try:
             service.update_contact(contact, by=self._user(), **body.validated_data)
-        except service.ConversationError as error:
-            _raise_for(error)
+        except InboxError as error:
+            raise_refusal(error)
         return Response(ContactSerializer(self.get_queryset().get(pk=contact.pk)).data)
 
     @extend_schema(
@@ -144,6 +136,6 @@ class ContactViewSet(viewsets.GenericViewSet):
         contact = self.get_object()
         try:
             service.opt_out(contact, by=self._user())
-        except service.ConversationError as error:
-            _raise_for(error)
+        except InboxError as error:
+            raise_refusal(error)
         return Response(ContactSerializer(self.get_queryset().get(pk=contact.pk)).data)

@@ -10,7 +10,7 @@ with the count and the ids; opening one, or its messages, is a READ of that conv
 from __future__ import annotations
 
 from collections import defaultdict
-from typing import Any, NoReturn
+from typing import Any
 
 from django.db.models import Count, QuerySet
 from django.http import Http404
@@ -18,7 +18,6 @@ from django.utils.translation import gettext as _
 from drf_spectacular.utils import extend_schema, extend_schema_view
 from rest_framework import permissions, serializers, status, viewsets
 from rest_framework.decorators import action
-from rest_framework.exceptions import PermissionDenied
 from rest_framework.request import Request
 from rest_framework.response import Response
 
@@ -27,9 +26,9 @@ from ventanilla.api.errors import ERROR_RESPONSES
 from ventanilla.areas.models import AdministrativeArea
 from ventanilla.core import audit
 from ventanilla.core.models import AuditAction
-from ventanilla.messaging import conversations as service
-from ventanilla.messaging import outbound
-from ventanilla.messaging.api.common import HandlesMessages
+from ventanilla.messaging import inbox
+from ventanilla.messaging.api.common import HandlesMessages, raise_refusal
+from ventanilla.messaging.inbox import InboxError
 from ventanilla.messaging.models_inbox import (
     Category,
     Conversation,
@@ -147,14 +146,6 @@ class ReplySerializer(serializers.Serializer):
     )
 
 
-def _raise_for(error: service.ConversationError) -> NoReturn:
-    if isinstance(error, service.ConversationPermissionError):
-        raise PermissionDenied(str(error)) from None
-    raise serializers.ValidationError(
-        dict(error.errors.items()) or {"non_field_errors": [str(error)]}
-    ) from None
-
-
 @extend_schema_view(
     list=extend_schema(
         summary="Conversations of the organisations whose messages you handle",
@@ -253,9 +244,9 @@ class ConversationViewSet(viewsets.GenericViewSet):
                 raise serializers.ValidationError({"assigned_to": [_("Unknown user.")]})
             values["assigned_to"] = assignee
         try:
-            service.update_conversation(conversation, service.ConversationChange(**values), by=self._user())
-        except service.ConversationError as error:
-            _raise_for(error)
+            inbox.change(conversation, by=self._user(), **values)
+        except InboxError as error:
+            raise_refusal(error)
         found = self.get_queryset().filter(pk=conversation.pk).first()
         if found is None:  # marked as a sensitive complaint by someone who is not a focal point
             return Response(status=status.HTTP_204_NO_CONTENT)
@@ -289,9 +280,7 @@ class ConversationViewSet(viewsets.GenericViewSet):
         body = ReplySerializer(data=request.data)
         body.is_valid(raise_exception=True)
         try:
-            message = service.send_reply(conversation, body.validated_data["text"], by=self._user())
-        except outbound.ReplyRefused as error:
-            raise serializers.ValidationError({error.field or "non_field_errors": [str(error)]}) from None
-        except service.ConversationError as error:
-            _raise_for(error)
+            message = inbox.reply(conversation, body.validated_data["text"], by=self._user())
+        except InboxError as error:
+            raise_refusal(error)
         return Response(MessageSerializer(message).data, status=status.HTTP_201_CREATED)

@@ -159,7 +159,7 @@ def test_a_conversation_is_triaged_assigned_and_closed(world, client_for, channe
         "in_progress",
     )
     entry = AuditEntry.objects.filter(action="update", object_type="messaging.conversation").get()
-    assert entry.fields == sorted(["category", "topics", "area", "assigned_to", "status", "closed_at"])
+    assert entry.fields == sorted(["category", "topics", "area", "assigned_to", "status"])
     assert entry.detail == {"category": "question", "status": "in_progress", "assigned_to": officer.pk}
     # when it is closed, it records when
     closed = call(client, "PATCH", f"/api/v1/conversations/{conversation.pk}/", {"status": "closed"}).json()
@@ -263,8 +263,8 @@ def test_a_reply_is_queued_on_the_conversations_channel(world, client_for, chann
         officer.pk,
     )
     assert Conversation.objects.get(pk=conversation.pk).status == "answered"
-    entry = AuditEntry.objects.get(object_type="messaging.message")
-    assert (entry.action, entry.actor_id) == ("create", officer.pk)
+    entry = AuditEntry.objects.get(object_type="messaging.conversation", action="update")
+    assert (entry.actor_id, entry.detail) == (officer.pk, {"message": response.json()["id"]})
 
 
 def test_a_reply_to_a_contact_who_opted_out_is_a_400_naming_text(world, client_for, channel):

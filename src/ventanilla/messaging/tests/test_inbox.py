@@ -70,15 +70,17 @@ def test_triage_sorts_the_conversation_and_audits_only_field_names(world, channe
         urgency="normal",
         language="es",
     )
-    # then the values are kept, topics trimmed and without repeats
+    # then the values are kept, topics trimmed, lower-case and without repeats
     conversation.refresh_from_db()
     assert (conversation.category, conversation.topics, conversation.language) == (
         "question",
-        ["albergue", "Documentos"],
+        ["albergue", "documentos"],
         "es",
     )
-    # and the audit names the fields that changed, never their values
-    assert audit_entries(conversation) == [("update", officer.pk, ["category", "topics"], {})]
+    # and the audit names the fields that changed and the category's code, never a topic
+    assert audit_entries(conversation) == [
+        ("update", officer.pk, ["category", "topics"], {"category": "question"})
+    ]
 
 
 def test_marking_urgent_brings_the_answer_forward_and_normal_clears_the_reason(world, channel, officer):
@@ -156,7 +158,7 @@ def test_assign_to_a_message_handler_of_the_organisation_only(world, channel, of
     for stranger in (world.user("a", "caseworker"), world.user("b", "information_officer")):
         with pytest.raises(inbox.InboxError) as refused:
             inbox.assign(conversation, to=stranger, by=officer)
-        assert refused.value.field == "to"
+        assert refused.value.field == "assigned_to"
     # and assigning to nobody takes it off
     inbox.assign(conversation, to=None, by=officer)
     conversation.refresh_from_db()
@@ -243,6 +245,41 @@ def test_marking_a_sensitive_complaint_hands_it_to_the_focal_points(world, chann
     with pytest.raises(inbox.InboxError):
         inbox.assign(conversation, to=officer, by=manager)
     inbox.assign(conversation, to=manager, by=manager)
+
+
+def test_one_refusal_names_every_wrong_field_and_writes_nothing(world, channel, officer):
+    conversation = conversation_from(channel)
+    stranger = world.user("b", "information_officer")
+    with pytest.raises(inbox.InboxError) as refused:
+        inbox.change(
+            conversation,
+            by=officer,
+            category="gossip",
+            topics=[f"t{n}" for n in range(11)],
+            status="archived",
+            assigned_to=stranger,
+        )
+    assert set(refused.value.errors) == {"category", "topics", "status", "assigned_to"}
+    conversation.refresh_from_db()
+    assert (conversation.category, conversation.topics, conversation.status) == ("", [], "new")
+    assert audit_entries(conversation) == []
+
+
+def test_the_api_and_the_page_share_the_sensitive_complaint_rules(world, client_for, channel, officer):
+    # given a conversation assigned to the officer and a designated focal point
+    conversation = conversation_from(channel, text="El guardia me pidió dinero")
+    manager = world.user("a", "site_manager")
+    designate(manager, world.a.organisation)
+    inbox.assign(conversation, to=officer, by=officer)
+    # when the officer marks it a sensitive complaint through the API
+    response = client_for(officer).patch(
+        f"/api/v1/conversations/{conversation.pk}/", {"category": "sensitive"}, content_type="application/json"
+    )
+    # then it is gone from the officer's sight, unassigned, and the focal point is told (as on the page)
+    assert response.status_code == 204
+    conversation.refresh_from_db()
+    assert conversation.assigned_to is None
+    assert Notice.objects.get(kind="sensitive_complaint").user == manager
 
 
 def test_previews_are_the_start_of_the_last_received_message(world, channel, officer):
@@ -435,20 +472,20 @@ def test_triage_assign_status_and_note_from_the_page(world, channel, officer, cl
     )
     assert response.status_code == 302
     assert response["Location"] == base
-    assert client.post(base + "assign/", {"to": officer.pk}).status_code == 302
+    assert client.post(base + "assign/", {"assigned_to": officer.pk}).status_code == 302
     assert client.post(base + "notes/", {"text": "Pidió dirección"}).status_code == 302
     assert client.post(base + "status/", {"status": "in_progress"}).status_code == 302
     # then everything is kept
     conversation.refresh_from_db()
     assert (conversation.category, conversation.topics, conversation.assigned_to, conversation.status) == (
         "question",
-        ["albergue", "Tapachula"],
+        ["albergue", "tapachula"],
         officer,
         "in_progress",
     )
     assert conversation.notes.endswith("Pidió dirección")
     page = client.get(base).content.decode()
-    assert "albergue, Tapachula" in page
+    assert "albergue, tapachula" in page
     assert "Pidió dirección" in page
 
 
@@ -456,9 +493,9 @@ def test_refusals_are_shown_next_to_their_field(world, channel, officer, client_
     conversation = conversation_from(channel)
     client = client_for(officer)
     base = f"/en/staff/inbox/{conversation.pk}/"
-    response = client.post(base + "assign/", {"to": world.user("a", "caseworker").pk})
+    response = client.post(base + "assign/", {"assigned_to": world.user("a", "caseworker").pk})
     assert response.status_code == 422
-    assert response.context["assign_form"].errors["to"]
+    assert response.context["assign_form"].errors["assigned_to"]
     response = client.post(base + "notes/", {"text": " "})
     assert response.status_code == 422
     assert response.context["note_form"].errors["text"] == ["The note is empty."]
