@@ -273,7 +273,9 @@ def test_the_api_and_the_page_share_the_sensitive_complaint_rules(world, client_
     inbox.assign(conversation, to=officer, by=officer)
     # when the officer marks it a sensitive complaint through the API
     response = client_for(officer).patch(
-        f"/api/v1/conversations/{conversation.pk}/", {"category": "sensitive"}, content_type="application/json"
+        f"/api/v1/conversations/{conversation.pk}/",
+        {"category": "sensitive"},
+        content_type="application/json",
     )
     # then it is gone from the officer's sight, unassigned, and the focal point is told (as on the page)
     assert response.status_code == 204
