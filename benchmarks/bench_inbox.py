@@ -350,8 +350,8 @@ def main() -> None:
             ("first_page", officer, {}, ""),
             ("status_new", officer, {"status": "new"}, ""),
             ("category_help", officer, {"category": "help"}, ""),
-            ("urgent", officer, {"urgent": True}, ""),
-            ("new_help_urgent", officer, {"status": "new", "category": "help", "urgent": True}, ""),
+            ("urgent", officer, {"urgency": "urgent"}, ""),
+            ("new_help_urgent", officer, {"status": "new", "category": "help", "urgency": "urgent"}, ""),
             ("page_21", officer, {}, deep),
             ("focal_point_first_page", focal, {}, ""),
         ]

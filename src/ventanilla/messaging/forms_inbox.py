@@ -10,7 +10,7 @@ from django.db.models import QuerySet
 from django.utils.translation import gettext_lazy as _
 
 from ventanilla.accounts.models import Organisation, User
-from ventanilla.messaging.inbox import MINE, UNASSIGNED, UNTRIAGED
+from ventanilla.messaging.inbox_queries import MINE, NOBODY, UNTRIAGED, InboxFilters
 from ventanilla.messaging.models_inbox import Category, ConversationStatus, Medium, Urgency
 
 
@@ -45,9 +45,23 @@ class InboxFilterForm(forms.Form):
     assigned = forms.ChoiceField(
         label=_("Assigned"),
         required=False,
-        choices=[("", _("Anyone or nobody")), (MINE, _("To me")), (UNASSIGNED, _("To nobody"))],
+        choices=[("", _("Anyone or nobody")), (MINE, _("To me")), (NOBODY, _("To nobody"))],
     )
     overdue = forms.BooleanField(label=_("Overdue only"), required=False)
+
+    @staticmethod
+    def filters(chosen: dict[str, Any], *, before: str = "") -> InboxFilters:
+        """The list query's filters from the form's cleaned data (any field may be missing)."""
+        return InboxFilters(
+            status=chosen.get("status", ""),
+            category=chosen.get("category", ""),
+            urgency=chosen.get("urgency", ""),
+            medium=chosen.get("medium", ""),
+            language=chosen.get("language", ""),
+            assigned_to=chosen.get("assigned", ""),
+            overdue=bool(chosen.get("overdue")),
+            before=before,
+        )
 
 
 class TopicsField(forms.CharField):

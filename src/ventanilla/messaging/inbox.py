@@ -14,7 +14,7 @@ from typing import Any
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
-from django.db.models import Model, OuterRef, Q, QuerySet, Subquery
+from django.db.models import Model, QuerySet
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -25,22 +25,20 @@ from ventanilla.core import audit
 from ventanilla.core.models import AuditAction
 from ventanilla.core.roles import ROLE_PERMISSIONS, Permission
 from ventanilla.core.scoping import scope_for
+from ventanilla.messaging.inbox_queries import WAITING
 from ventanilla.messaging.models_inbox import (
     Category,
     Conversation,
     ConversationStatus,
-    Direction,
     Message,
     ReplyTemplate,
     Urgency,
 )
 from ventanilla.messaging.topics import TopicsInvalid, clean_topics
 
-PREVIEW_LENGTH = 80
 UNSET: Any = object()  # "leave as it is" for `change`, where None means "nobody" or "no area"
 MAX_NOTE_LENGTH = 4000
 URGENT_RESPONSE_HOURS = 1
-WAITING = (ConversationStatus.NEW, ConversationStatus.IN_PROGRESS)
 
 
 class InboxError(ValueError):
@@ -107,82 +105,9 @@ def message_organisations(user: Any) -> QuerySet[Organisation]:
 
 
 def conversations(user: Any) -> QuerySet[Conversation]:
+    """Every conversation the user may read (the list's query with filters and paging is
+    `inbox_queries.inbox_page`)."""
     return Conversation.objects.visible_to(user)
-
-
-def overdue_q(now: datetime.datetime | None = None) -> Q:
-    """Waiting for an answer (new or in progress) past the time it was due."""
-    return Q(status__in=WAITING, respond_by__lt=now or timezone.now())
-
-
-UNTRIAGED = "untriaged"
-MINE, UNASSIGNED = "me", "none"
-
-
-def filter_conversations(
-    rows: QuerySet[Conversation],
-    *,
-    user: Any,
-    status: str = "",
-    category: str = "",
-    urgency: str = "",
-    medium: str = "",
-    language: str = "",
-    assigned: str = "",
-    overdue: bool = False,
-    now: datetime.datetime | None = None,
-) -> QuerySet[Conversation]:
-    """The list's filters; `category=UNTRIAGED` finds conversations nobody has sorted yet."""
-    if status:
-        rows = rows.filter(status=status)
-    if category == UNTRIAGED:
-        rows = rows.filter(category=Category.UNSORTED)
-    elif category:
-        rows = rows.filter(category=category)
-    if urgency:
-        rows = rows.filter(urgency=urgency)
-    if medium:
-        rows = rows.filter(medium=medium)
-    if language:
-        rows = rows.filter(language=language)
-    if assigned == MINE:
-        rows = rows.filter(assigned_to_id=getattr(user, "pk", None))
-    elif assigned == UNASSIGNED:
-        rows = rows.filter(assigned_to__isnull=True)
-    if overdue:
-        rows = rows.filter(overdue_q(now))
-    return rows
-
-
-def previews(conversation_ids: Iterable[int], *, length: int = PREVIEW_LENGTH) -> dict[int, str]:
-    """The start of each conversation's last received message, in one query whatever the page size.
-
-    The newest inbound message per conversation is found through the (conversation, at) index, for the
-    given conversations only, so the list costs the same with a thousand messages or a million.
-    """
-    ids = list(conversation_ids)
-    if not ids:
-        return {}
-    newest = (
-        Message.objects.filter(conversation=OuterRef("pk"), direction=Direction.IN)
-        .order_by("-at", "-pk")
-        .values("pk")[:1]
-    )
-    wanted = Conversation.objects.filter(pk__in=ids).annotate(newest=Subquery(newest)).values("newest")
-    found: dict[int, str] = {}
-    rows = Message.objects.filter(pk__in=wanted).order_by().values_list("conversation_id", "body")
-    for conversation_id, body in rows:
-        text = " ".join((body or "").split())
-        found[conversation_id] = text if len(text) <= length else text[: length - 1].rstrip() + "…"
-    return found
-
-
-def is_overdue(conversation: Conversation, now: datetime.datetime | None = None) -> bool:
-    return (
-        conversation.status in WAITING
-        and conversation.respond_by is not None
-        and conversation.respond_by < (now or timezone.now())
-    )
 
 
 def reply_templates(user: Any, organisation_id: int) -> QuerySet[ReplyTemplate]:

@@ -20,6 +20,8 @@ from dataclasses import dataclass
 from typing import Any
 
 from django.db.models import OuterRef, Q, QuerySet, Subquery
+from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from ventanilla.messaging.models_inbox import (
     Category,
@@ -34,6 +36,8 @@ from ventanilla.messaging.models_inbox import (
 PAGE_SIZE = 50
 PREVIEW_CHARACTERS = 120
 UNTRIAGED = "untriaged"  # the filter value for conversations without a category yet ("" means any)
+MINE, NOBODY = "me", "nobody"  # `assigned_to` values beside a user id
+WAITING = (ConversationStatus.NEW, ConversationStatus.IN_PROGRESS)
 
 
 class InboxFilterError(ValueError):
@@ -48,34 +52,65 @@ class InboxFilters:
 
     status: str = ""
     category: str = ""  # a Category code, or UNTRIAGED
-    urgent: bool = False
+    urgency: str = ""
     medium: str = ""
-    assigned_to: str = ""  # "me", "nobody" or a user id
+    language: str = ""
+    channel: int | None = None  # a gateway id
+    assigned_to: str = ""  # MINE, NOBODY or a user id
     site: int | None = None
+    overdue: bool = False  # waiting for an answer past the time it was due
+    since: datetime.datetime | None = None  # with a message at or after this moment
     before: str = ""  # the cursor of the previous page (`InboxPage.next_cursor`)
 
     @classmethod
     def from_query(cls, query: Any) -> InboxFilters:
-        """From a request's GET (a QueryDict or a dict): the inbox page's and the API's parameters."""
-        site = str(query.get("site", "") or "")
+        """From a request's GET (a QueryDict or a dict): the inbox page's parameters."""
+
+        def text(name: str) -> str:
+            return str(query.get(name, "") or "")
+
+        def number(name: str) -> int | None:
+            value = text(name)
+            return int(value) if value.isdigit() else None
+
+        urgency = text("urgency")
+        if not urgency and text("urgent").lower() in {"1", "true", "yes", "on"}:
+            urgency = Urgency.URGENT
         return cls(
-            status=str(query.get("status", "") or ""),
-            category=str(query.get("category", "") or ""),
-            urgent=str(query.get("urgent", "") or "").lower() in {"1", "true", "yes", "on"},
-            medium=str(query.get("medium", "") or ""),
-            assigned_to=str(query.get("assigned_to", "") or ""),
-            site=int(site) if site.isdigit() else None,
-            before=str(query.get("before", "") or ""),
+            status=text("status"),
+            category=text("category"),
+            urgency=urgency,
+            medium=text("medium"),
+            language=text("language"),
+            channel=number("channel"),
+            assigned_to=text("assigned_to"),
+            site=number("site"),
+            overdue=text("overdue").lower() in {"1", "true", "yes", "on"},
+            before=text("before"),
         )
 
 
 @dataclass(frozen=True)
 class InboxPage:
     """The page's conversations, newest activity first. Each carries `last_inbound_preview` (the last
-    inbound message's text, cut to PREVIEW_CHARACTERS, "" when none) and `last_inbound_at`."""
+    inbound message's text, cut to PREVIEW_CHARACTERS, "" when none), `last_inbound_at`, and `overdue`
+    and `waiting` (still to be answered) as of the moment the page was read."""
 
     conversations: list[Conversation]
     next_cursor: str  # "" on the last page
+
+
+def overdue_q(now: datetime.datetime | None = None) -> Q:
+    """Waiting for an answer (new or in progress) past the time it was due."""
+    return Q(status__in=WAITING, respond_by__lt=now or timezone.now())
+
+
+def is_overdue(conversation: Conversation, now: datetime.datetime | None = None) -> bool:
+    return (
+        conversation.status in WAITING
+        and conversation.respond_by is not None
+        and conversation.respond_by < (now or timezone.now())
+    )
 
 
 def _cursor(conversation: Conversation) -> str:
@@ -88,16 +123,18 @@ def _parse_cursor(value: str) -> tuple[datetime.datetime, int]:
         parsed = datetime.datetime.fromisoformat(moment)
         number = int(pk)
     except ValueError:
-        raise InboxFilterError("Not a page of this list.", field="before") from None
+        raise InboxFilterError(_("Not a page of this list."), field="before") from None
     if parsed.tzinfo is None:
-        raise InboxFilterError("Not a page of this list.", field="before")
+        raise InboxFilterError(_("Not a page of this list."), field="before")
     return parsed, number
 
 
-def _narrowed(queryset: QuerySet[Conversation], filters: InboxFilters, user: Any) -> QuerySet[Conversation]:
+def _narrowed(
+    queryset: QuerySet[Conversation], filters: InboxFilters, user: Any, now: datetime.datetime
+) -> QuerySet[Conversation]:
     if filters.status:
         if filters.status not in ConversationStatus.values:
-            raise InboxFilterError("Unknown status.", field="status")
+            raise InboxFilterError(_("Unknown status."), field="status")
         queryset = queryset.filter(status=filters.status)
     if filters.category:
         if filters.category == UNTRIAGED:
@@ -105,30 +142,42 @@ def _narrowed(queryset: QuerySet[Conversation], filters: InboxFilters, user: Any
         elif filters.category in Category.values:
             queryset = queryset.filter(category=filters.category)
         else:
-            raise InboxFilterError("Unknown category.", field="category")
-    if filters.urgent:
-        queryset = queryset.filter(urgency=Urgency.URGENT)
+            raise InboxFilterError(_("Unknown category."), field="category")
+    if filters.urgency:
+        if filters.urgency not in Urgency.values:
+            raise InboxFilterError(_("Unknown urgency."), field="urgency")
+        queryset = queryset.filter(urgency=filters.urgency)
     if filters.medium:
         if filters.medium not in Medium.values:
-            raise InboxFilterError("Unknown channel.", field="medium")
+            raise InboxFilterError(_("Unknown channel."), field="medium")
         queryset = queryset.filter(medium=filters.medium)
-    if filters.assigned_to == "me":
+    if filters.language:
+        queryset = queryset.filter(language=filters.language)
+    if filters.channel is not None:
+        queryset = queryset.filter(gateway=filters.channel)
+    if filters.assigned_to == MINE:
         queryset = queryset.filter(assigned_to=user.pk)
-    elif filters.assigned_to == "nobody":
+    elif filters.assigned_to == NOBODY:
         queryset = queryset.filter(assigned_to__isnull=True)
     elif filters.assigned_to:
         if not filters.assigned_to.isdigit():
-            raise InboxFilterError("Unknown assignee.", field="assigned_to")
+            raise InboxFilterError(_("Unknown assignee."), field="assigned_to")
         queryset = queryset.filter(assigned_to=int(filters.assigned_to))
     if filters.site is not None:
         queryset = queryset.filter(site=filters.site)
+    if filters.overdue:
+        queryset = queryset.filter(overdue_q(now))
+    if filters.since is not None:
+        queryset = queryset.filter(last_message_at__gte=filters.since)
     if filters.before:
         moment, pk = _parse_cursor(filters.before)
         queryset = queryset.filter(Q(last_message_at__lt=moment) | Q(last_message_at=moment, pk__lt=pk))
     return queryset
 
 
-def inbox_queryset(user: Any, filters: InboxFilters | None = None) -> QuerySet[Conversation]:
+def inbox_queryset(
+    user: Any, filters: InboxFilters | None = None, *, now: datetime.datetime | None = None
+) -> QuerySet[Conversation]:
     """The list's queryset (not yet sliced): visible conversations, narrowed, newest activity first."""
     last_inbound = Message.objects.filter(conversation=OuterRef("pk"), direction=Direction.IN).order_by(
         "-at", "-pk"
@@ -144,13 +193,14 @@ def inbox_queryset(user: Any, filters: InboxFilters | None = None) -> QuerySet[C
         )
         .order_by("-last_message_at", "-pk")
     )
-    return _narrowed(queryset, filters or InboxFilters(), user)
+    return _narrowed(queryset, filters or InboxFilters(), user, now or timezone.now())
 
 
 def inbox_page(user: Any, filters: InboxFilters | None = None, limit: int = PAGE_SIZE) -> InboxPage:
     """A page of the inbox for `user` (see the module docstring): one query once the scope is known."""
     limit = max(1, min(limit, 200))
-    rows = list(inbox_queryset(user, filters)[: limit + 1])
+    now = timezone.now()
+    rows = list(inbox_queryset(user, filters, now=now)[: limit + 1])
     more = len(rows) > limit
     rows = rows[:limit]
     for conversation in rows:
@@ -158,4 +208,6 @@ def inbox_page(user: Any, filters: InboxFilters | None = None, limit: int = PAGE
         if len(text) > PREVIEW_CHARACTERS:
             text = text[: PREVIEW_CHARACTERS - 1].rstrip() + "…"
         conversation.last_inbound_preview = text  # type: ignore[attr-defined]
+        conversation.overdue = is_overdue(conversation, now)  # type: ignore[attr-defined]
+        conversation.waiting = conversation.status in WAITING  # type: ignore[attr-defined]
     return InboxPage(conversations=rows, next_cursor=_cursor(rows[-1]) if more and rows else "")

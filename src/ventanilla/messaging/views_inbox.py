@@ -14,10 +14,8 @@ from django import forms
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
-from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
-from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
@@ -35,6 +33,7 @@ from ventanilla.messaging.forms_inbox import (
     TriageForm,
 )
 from ventanilla.messaging.gateways import adapter_for
+from ventanilla.messaging.inbox_queries import InboxFilterError, inbox_page, is_overdue
 from ventanilla.messaging.models_inbox import Category, Conversation, ConversationStatus, ReplyTemplate
 
 PAGE_SIZE = 50
@@ -69,29 +68,20 @@ def mask(value: str) -> str:
 @login_required
 @require_GET
 def conversation_list(request: HttpRequest, *, overdue: bool = False) -> HttpResponse:
+    """The inbox: `inbox_queries.inbox_page` (one statement, cursor-paged: the benchmarked query)."""
     _require(request)
     data = request.GET.copy()
     if overdue:
         data["overdue"] = "on"
     form = InboxFilterForm(data)
-    now = timezone.now()
-    rows = inbox.conversations(request.user)
-    if form.is_valid():
-        rows = inbox.filter_conversations(rows, user=request.user, now=now, **form.cleaned_data)
-    elif overdue:
-        rows = inbox.filter_conversations(rows, user=request.user, now=now, overdue=True)
-    rows = (
-        rows.select_related("assigned_to")
-        .defer("notes", "topics", "opened_at", "answered_at", "closed_at")
-        .order_by("-last_message_at", "-pk")
-    )
-    page = Paginator(rows, PAGE_SIZE).get_page(request.GET.get("page"))
-    conversations = list(page)
-    shown = inbox.previews(c.pk for c in conversations)
-    for conversation in conversations:
-        conversation.preview = shown.get(conversation.pk, "")  # type: ignore[attr-defined]
-        conversation.overdue = inbox.is_overdue(conversation, now)  # type: ignore[attr-defined]
-        conversation.waiting = conversation.status in inbox.WAITING  # type: ignore[attr-defined]
+    chosen = form.cleaned_data if form.is_valid() else {"overdue": overdue}
+    before = request.GET.get("before", "")
+    try:
+        page = inbox_page(request.user, form.filters(chosen, before=before), limit=PAGE_SIZE)
+    except InboxFilterError:  # a cursor that is not one of this list's: start from the newest
+        before = ""
+        page = inbox_page(request.user, form.filters(chosen), limit=PAGE_SIZE)
+    conversations = page.conversations
     if conversations:
         audit.record(
             AuditAction.READ,
@@ -100,14 +90,15 @@ def conversation_list(request: HttpRequest, *, overdue: bool = False) -> HttpRes
             detail={"list": True, "count": len(conversations)},
         )
     query = request.GET.copy()
-    query.pop("page", None)
+    query.pop("before", None)
     return render(
         request,
         "messaging/inbox_list.html",
         {
             "form": form,
-            "page": page,
             "conversations": conversations,
+            "next_cursor": page.next_cursor,
+            "older_page": bool(before),
             "query": query.urlencode(),
             "overdue_page": overdue,
         },
@@ -151,7 +142,7 @@ def _detail(
         "contact": contact,
         "masked_address": mask((contact.phone or contact.handle) if contact else ""),
         "opted_out": bool(contact and contact.opted_out),
-        "overdue": inbox.is_overdue(conversation),
+        "overdue": is_overdue(conversation),
         "may_send": adapter_for(conversation.gateway.kind) is not None,
         "may_register": scope.has(Permission.EDIT_PERSONAL_DATA),
         "statuses": [s for s in ConversationStatus if s != conversation.status],

@@ -12,7 +12,8 @@ from __future__ import annotations
 from collections import defaultdict
 from typing import Any
 
-from django.db.models import Count, QuerySet
+from django.db.models import Count, IntegerField, OuterRef, QuerySet, Subquery
+from django.db.models.functions import Coalesce
 from django.http import Http404
 from django.utils.translation import gettext as _
 from drf_spectacular.utils import extend_schema, extend_schema_view
@@ -29,6 +30,7 @@ from ventanilla.core.models import AuditAction
 from ventanilla.messaging import inbox
 from ventanilla.messaging.api.common import HandlesMessages, raise_refusal
 from ventanilla.messaging.inbox import InboxError
+from ventanilla.messaging.inbox_queries import NOBODY, UNTRIAGED, InboxFilters, inbox_queryset
 from ventanilla.messaging.models_inbox import (
     Category,
     Conversation,
@@ -39,6 +41,19 @@ from ventanilla.messaging.models_inbox import (
     MessageStatus,
     Urgency,
 )
+
+
+def _message_count() -> Coalesce:
+    """Per row, counted only for the rows of the page (a join and GROUP BY would count every message
+    of every visible conversation first)."""
+    counted = (
+        Message.objects.filter(conversation=OuterRef("pk"))
+        .order_by()
+        .values("conversation")
+        .annotate(total=Count("pk"))
+        .values("total")
+    )
+    return Coalesce(Subquery(counted, output_field=IntegerField()), 0)
 
 
 class ConversationSerializer(serializers.ModelSerializer):
@@ -180,7 +195,7 @@ class ConversationViewSet(viewsets.GenericViewSet):
         return (
             Conversation.objects.visible_to(self.request.user)
             .select_related("area")
-            .annotate(message_count=Count("messages"))
+            .annotate(message_count=_message_count())
         )
 
     def _user(self) -> User:
@@ -201,22 +216,20 @@ class ConversationViewSet(viewsets.GenericViewSet):
     def list(self, request: Request) -> Response:
         query = ConversationQuerySerializer(data=request.query_params)
         query.is_valid(raise_exception=True)
-        filters = query.validated_data
-        rows = self.get_queryset()
-        for name in ("status", "urgency", "medium"):
-            if name in filters:
-                rows = rows.filter(**{name: filters[name]})
-        if "category" in filters:
-            rows = rows.filter(category=filters["category"])
-        if "channel" in filters:
-            rows = rows.filter(gateway_id=filters["channel"])
-        if "assigned_to" in filters:
-            rows = rows.filter(assigned_to_id=filters["assigned_to"])
-        if filters.get("unassigned"):
-            rows = rows.filter(assigned_to__isnull=True)
-        if "since" in filters:
-            rows = rows.filter(last_message_at__gte=filters["since"])
-        page = list(self.paginate_queryset(rows.order_by("-last_message_at", "-pk")) or [])
+        given = query.validated_data
+        assigned = given.get("assigned_to")
+        filters = InboxFilters(
+            status=given.get("status", ""),
+            # the category "" (not triaged yet) is a filter of its own, not "any"
+            category=UNTRIAGED if given.get("category") == "" else given.get("category", ""),
+            urgency=given.get("urgency", ""),
+            medium=given.get("medium", ""),
+            channel=given.get("channel"),
+            assigned_to=NOBODY if given.get("unassigned") else str(assigned) if assigned else "",
+            since=given.get("since"),
+        )
+        rows = inbox_queryset(request.user, filters).annotate(message_count=_message_count())
+        page = list(self.paginate_queryset(rows) or [])
         shown: dict[int, list[int]] = defaultdict(list)
         for conversation in page:
             shown[conversation.organisation_id].append(conversation.pk)

@@ -284,17 +284,6 @@ def test_the_api_and_the_page_share_the_sensitive_complaint_rules(world, client_
     assert Notice.objects.get(kind="sensitive_complaint").user == manager
 
 
-def test_previews_are_the_start_of_the_last_received_message(world, channel, officer):
-    conversation = conversation_from(channel, text="primero")
-    ingest.record_inbound(channel, sender=NUMBER, text="segundo   mensaje " + "x" * 100)
-    inbox.reply(conversation, "respuesta", by=officer)
-    silent = conversation_from(channel, sender="+529625550199", text="hola")
-    Message.objects.filter(conversation=silent).delete()
-    shown = inbox.previews([conversation.pk, silent.pk])
-    assert shown == {conversation.pk: "segundo mensaje " + "x" * 63 + "…"}
-    assert len(shown[conversation.pk]) == 80
-
-
 def test_template_names_are_unique_per_language_and_only_for_handlers(world, officer):
     organisation = world.a.organisation
     template = inbox.save_template(
@@ -365,7 +354,7 @@ def test_the_list_filters(world, channel, officer, client_for):
     assert _listed(client, "?medium=whatsapp") == {triaged.pk}
     assert _listed(client, "?language=fr") == {triaged.pk}
     assert _listed(client, "?assigned=me") == {mine.pk}
-    assert _listed(client, "?assigned=none") == everything - {mine.pk}
+    assert _listed(client, "?assigned=nobody") == everything - {mine.pk}
     assert _listed(client, "?status=answered") == {answered_late.pk}
     assert _listed(client, "?overdue=on") == {late.pk}
     assert _listed(client, "overdue/") == {late.pk}
@@ -384,9 +373,20 @@ def test_the_list_is_newest_first_and_paginated(world, channel, officer, client_
         for n in range(3)
     ]
     client = client_for(officer)
-    first = client.get("/en/staff/inbox/").context["conversations"]
-    second = client.get("/en/staff/inbox/?page=2").context["conversations"]
-    assert [c.pk for c in first + second] == [c.pk for c in made]
+    first = client.get("/en/staff/inbox/?status=new")
+    assert 'rel="next"' in first.content.decode()
+    # the "Older" link carries the filters and the cursor
+    second = client.get("/en/staff/inbox/", {"status": "new", "before": first.context["next_cursor"]})
+    assert [c.pk for c in first.context["conversations"] + second.context["conversations"]] == [
+        c.pk for c in made
+    ]
+    assert second.context["next_cursor"] == ""
+    assert 'rel="next"' not in second.content.decode()
+    # and a cursor that is not one of the list's shows the newest page rather than an error
+    assert (
+        client.get("/en/staff/inbox/?before=yesterday").context["conversations"]
+        == first.context["conversations"]
+    )
 
 
 def test_the_list_costs_the_same_number_of_queries_for_three_or_thirty_conversations(
@@ -413,7 +413,7 @@ def test_the_list_costs_the_same_number_of_queries_for_three_or_thirty_conversat
     message_table = Message._meta.db_table
     touching = [q["sql"] for q in many.captured_queries if message_table in q["sql"]]
     assert len(touching) == 1
-    assert "COUNT" not in touching[0].upper()
+    assert "COUNT(" not in touching[0].upper()
 
 
 def test_handlers_open_a_conversation_others_are_refused_and_another_organisation_gets_404(

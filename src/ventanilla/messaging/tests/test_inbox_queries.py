@@ -83,8 +83,8 @@ def test_the_preview_is_the_last_inbound_message_not_a_reply(world, inbox):
         (InboxFilters(status="in_progress"), [1]),
         (InboxFilters(category="help"), [2]),
         (InboxFilters(category="untriaged"), [5, 4, 0]),
-        (InboxFilters(urgent=True), [2]),
-        (InboxFilters(status="new", category="help", urgent=True), [2]),
+        (InboxFilters(urgency="urgent"), [2]),
+        (InboxFilters(status="new", category="help", urgency="urgent"), [2]),
         (InboxFilters(assigned_to="nobody"), [5, 4, 2, 1, 0]),
         (InboxFilters(assigned_to="me"), []),
         (InboxFilters(medium="whatsapp"), []),
@@ -150,4 +150,4 @@ def test_filters_from_a_query_string():
     from django.http import QueryDict
 
     filters = InboxFilters.from_query(QueryDict("status=new&category=help&urgent=1&site=4&assigned_to=me"))
-    assert filters == InboxFilters(status="new", category="help", urgent=True, site=4, assigned_to="me")
+    assert filters == InboxFilters(status="new", category="help", urgency="urgent", site=4, assigned_to="me")
