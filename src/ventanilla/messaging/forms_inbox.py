@@ -6,12 +6,16 @@ from typing import Any
 
 from django import forms
 from django.conf import settings
+from django.core.exceptions import PermissionDenied
 from django.db.models import QuerySet
 from django.utils.translation import gettext_lazy as _
 
 from ventanilla.accounts.models import Organisation, User
+from ventanilla.messaging import handover
+from ventanilla.messaging.inbox import InboxError, InboxPermissionError
 from ventanilla.messaging.inbox_queries import MINE, NOBODY, UNTRIAGED, InboxFilters
-from ventanilla.messaging.models_inbox import Category, ConversationStatus, Medium, Urgency
+from ventanilla.messaging.models_inbox import Category, Conversation, ConversationStatus, Medium, Urgency
+from ventanilla.registration.models import Person
 
 
 def _all(choices: list[tuple[str, Any]]) -> list[tuple[str, Any]]:
@@ -161,3 +165,27 @@ class ReplyTemplateForm(forms.Form):
         chosen = self.only_organisation or self.cleaned_data["organisation"]
         assert isinstance(chosen, Organisation)
         return chosen
+
+
+class PersonLinkForm(forms.Form):
+    """The registered person a conversation is with, by reference; empty undoes the link."""
+
+    person = forms.CharField(
+        label=_("Reference of the record"),
+        required=False,
+        max_length=30,
+        help_text=_("For example VT-7KQ2-M4XD. Leave empty to remove the link."),
+    )
+
+    def __init__(self, *args: Any, user: Any, conversation: Conversation, **kwargs: Any):
+        kwargs.setdefault("auto_id", "person_%s")
+        super().__init__(*args, **kwargs)
+        self.user, self.conversation = user, conversation
+
+    def clean_person(self) -> Person | None:
+        try:
+            return handover.find_linkable(self.user, self.conversation, self.cleaned_data.get("person") or "")
+        except InboxPermissionError:
+            raise PermissionDenied from None
+        except InboxError as error:
+            raise forms.ValidationError(str(error)) from None

@@ -231,6 +231,16 @@ class Conversation(ScopedModel):
         related_name="assigned_conversations",
         verbose_name=_("assigned to"),
     )
+    # The registered person this conversation is with, once staff have registered or found them
+    # (with their consent): from here they can be referred. Set only through `messaging.handover`.
+    person = models.ForeignKey(
+        "registration.Person",
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="conversations",
+        verbose_name=_("registered person"),
+    )
     notes = EncryptedTextField(_("notes"), blank=True)
     opened_at = models.DateTimeField(_("opened"), auto_now_add=True)
     last_message_at = models.DateTimeField(_("last message"), db_index=True)

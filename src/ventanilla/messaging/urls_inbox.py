@@ -15,6 +15,7 @@ urlpatterns = [
     path("<int:pk>/status/", views_inbox.set_status, name="status"),
     path("<int:pk>/notes/", views_inbox.add_note, name="add_note"),
     path("<int:pk>/reply/", views_inbox.reply, name="reply"),
+    path("<int:pk>/person/", views_inbox.link_person, name="person"),
     path("templates/", views_inbox_templates.template_list, name="templates"),
     path("templates/new/", views_inbox_templates.template_create, name="template_create"),
     path("templates/<int:pk>/", views_inbox_templates.template_edit, name="template_edit"),

@@ -8,6 +8,8 @@ organisation's conversation is a 404. Every change goes through `messaging.inbox
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any
 
 from django import forms
@@ -23,11 +25,12 @@ from ventanilla.core import audit
 from ventanilla.core.models import AuditAction
 from ventanilla.core.roles import Permission
 from ventanilla.core.scoping import scope_for
-from ventanilla.messaging import inbox
+from ventanilla.messaging import handover, inbox
 from ventanilla.messaging.forms_inbox import (
     AssignForm,
     InboxFilterForm,
     NoteForm,
+    PersonLinkForm,
     ReplyForm,
     StatusForm,
     TriageForm,
@@ -48,7 +51,7 @@ def _require(request: HttpRequest) -> None:
 def _conversation(request: HttpRequest, pk: int, *, purpose: str) -> Conversation:
     """The conversation if the user may read it (the read is audited), else 404."""
     conversation: Conversation = Conversation.objects.select_related(
-        "gateway", "contact", "assigned_to", "site", "area"
+        "gateway", "contact", "assigned_to", "site", "area", "person"
     ).get_for(request.user, pk, purpose=purpose)
     return conversation
 
@@ -134,7 +137,6 @@ def _detail(
     sensitive = conversation.category == Category.SENSITIVE
     staff = inbox.handlers(conversation.organisation_id, sensitive=sensitive)
     contact = conversation.contact
-    scope = scope_for(user)
     context: dict[str, Any] = {
         "conversation": conversation,
         "thread": thread,
@@ -144,7 +146,7 @@ def _detail(
         "opted_out": bool(contact and contact.opted_out),
         "overdue": is_overdue(conversation),
         "may_send": adapter_for(conversation.gateway.kind) is not None,
-        "may_register": scope.has(Permission.EDIT_PERSONAL_DATA),
+        **_handover(request, conversation, bound.get("person_form")),
         "statuses": [s for s in ConversationStatus if s != conversation.status],
         "templates": templates,
         "chosen_template": chosen,
@@ -165,6 +167,26 @@ def _detail(
     return render(request, "messaging/inbox_detail.html", context, status=status)
 
 
+def _handover(request: HttpRequest, conversation: Conversation, form: forms.Form | None) -> dict[str, Any]:
+    """The "register or refer" part of the page (`messaging.handover`)."""
+    from ventanilla.referrals.models import Referral
+    from ventanilla.referrals.services import has_referral_consent
+
+    user = request.user
+    allowed = handover.may_hand_over(user, conversation)
+    person = conversation.person
+    return {
+        "may_hand_over": allowed,
+        "person": person,
+        "referral_consent": person is not None and has_referral_consent(person),
+        "same_number": list(handover.same_number(user, conversation)[:5]) if allowed and not person else [],
+        "conversation_referrals": list(
+            Referral.objects.visible_to(user).filter(conversation=conversation).order_by("-created_at")
+        ),
+        "person_form": form or (PersonLinkForm(user=user, conversation=conversation) if allowed else None),
+    }
+
+
 @login_required
 @require_GET
 def detail(request: HttpRequest, pk: int) -> HttpResponse:
@@ -173,14 +195,18 @@ def detail(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 def _refused(
-    request: HttpRequest, conversation: Conversation, form: forms.Form, name: str, error: inbox.InboxError
+    request: HttpRequest,
+    conversation: Conversation,
+    action: _Action,
+    form: forms.Form,
+    error: inbox.InboxError,
 ) -> HttpResponse:
     """A refusal next to its field on the conversation page, or as a message when about the whole."""
     if isinstance(error, inbox.InboxPermissionError):
         raise PermissionDenied
-    if error.field in form.fields:
+    if action.shown and error.field in form.fields:
         form.add_error(error.field, str(error))
-        return _detail(request, conversation, status=422, **{name: form})
+        return _detail(request, conversation, status=422, **{action.form_name: form})
     messages.error(request, str(error))
     return redirect("inbox:detail", conversation.pk)
 
@@ -197,84 +223,106 @@ def _after_change(request: HttpRequest, conversation: Conversation, done: str) -
     return redirect("inbox:list")
 
 
-@login_required
-@require_POST
-def triage(request: HttpRequest, pk: int) -> HttpResponse:
+@dataclass(frozen=True)
+class _Action:
+    """One change on the conversation page: its form, the service call, and what to say when done."""
+
+    form_name: str
+    form: Callable[[HttpRequest, Conversation], forms.Form]
+    apply: Callable[[Conversation, dict[str, Any], Any], object]
+    done: Callable[[Conversation], str]
+    shown: bool = True  # the form is on the page (else a refusal is a message above it)
+    needs: Permission | None = None  # beyond handling messages, checked before the conversation is read
+
+
+def _assign_form(request: HttpRequest, conversation: Conversation) -> forms.Form:
+    sensitive = conversation.category == Category.SENSITIVE
+    return AssignForm(request.POST, staff=inbox.handlers(conversation.organisation_id, sensitive=sensitive))
+
+
+def _person_form(request: HttpRequest, conversation: Conversation) -> forms.Form:
+    return PersonLinkForm(request.POST, user=request.user, conversation=conversation)
+
+
+ACTIONS: dict[str, _Action] = {
+    "triage": _Action(
+        "triage_form",
+        lambda request, _c: TriageForm(request.POST),
+        lambda c, data, user: inbox.triage(c, by=user, **data),
+        lambda _c: _("The triage is saved."),
+    ),
+    "assign": _Action(
+        "assign_form",
+        _assign_form,
+        lambda c, data, user: inbox.assign(c, to=data["assigned_to"], by=user),
+        lambda _c: _("The assignment is saved."),
+    ),
+    "status": _Action(
+        "status_form",
+        lambda request, _c: StatusForm(request.POST),
+        lambda c, data, user: inbox.set_status(c, data["status"], by=user),
+        lambda c: _("Status: %(status)s.") % {"status": ConversationStatus(c.status).label},
+        shown=False,
+    ),
+    "note": _Action(
+        "note_form",
+        lambda request, _c: NoteForm(request.POST),
+        lambda c, data, user: inbox.add_note(c, data["text"], by=user),
+        lambda _c: _("The note is added."),
+    ),
+    "reply": _Action(
+        "reply_form",
+        lambda request, _c: ReplyForm(request.POST),
+        lambda c, data, user: inbox.reply(c, data["text"], by=user),
+        lambda _c: _("The answer is on its way."),
+    ),
+    "person": _Action(
+        "person_form",
+        _person_form,
+        lambda c, data, user: handover.link_person(c, data["person"], by=user),
+        lambda c: (
+            _("The conversation is linked to %(reference)s.") % {"reference": c.person.reference}
+            if c.person is not None
+            else _("The conversation is no longer linked to a record.")
+        ),
+        needs=Permission.EDIT_PERSONAL_DATA,
+    ),
+}
+
+
+def _act(request: HttpRequest, pk: int, name: str) -> HttpResponse:
+    """Check the form, call the service; a refusal is shown next to its field with nothing changed."""
     _require(request)
-    conversation = _conversation(request, pk, purpose="triage")
-    form = TriageForm(request.POST)
+    action = ACTIONS[name]
+    if action.needs is not None and not scope_for(request.user).has(action.needs):
+        raise PermissionDenied
+    conversation = _conversation(request, pk, purpose=name)
+    form = action.form(request, conversation)
     if not form.is_valid():
-        return _detail(request, conversation, status=422, triage_form=form)
+        if not action.shown:
+            messages.error(request, " ".join(str(e) for errors in form.errors.values() for e in errors))
+            return redirect("inbox:detail", conversation.pk)
+        return _detail(request, conversation, status=422, **{action.form_name: form})
     try:
-        inbox.triage(conversation, by=request.user, **form.cleaned_data)
+        action.apply(conversation, form.cleaned_data, request.user)
     except inbox.InboxError as error:
-        return _refused(request, conversation, form, "triage_form", error)
-    return _after_change(request, conversation, _("The triage is saved."))
+        return _refused(request, conversation, action, form, error)
+    return _after_change(request, conversation, str(action.done(conversation)))
 
 
-@login_required
-@require_POST
-def assign(request: HttpRequest, pk: int) -> HttpResponse:
-    _require(request)
-    conversation = _conversation(request, pk, purpose="assign")
-    staff = inbox.handlers(
-        conversation.organisation_id, sensitive=conversation.category == Category.SENSITIVE
-    )
-    form = AssignForm(request.POST, staff=staff)
-    if not form.is_valid():
-        return _detail(request, conversation, status=422, assign_form=form)
-    try:
-        inbox.assign(conversation, to=form.cleaned_data["assigned_to"], by=request.user)
-    except inbox.InboxError as error:
-        return _refused(request, conversation, form, "assign_form", error)
-    return _after_change(request, conversation, _("The assignment is saved."))
+def _action_view(name: str) -> Callable[[HttpRequest, int], HttpResponse]:
+    @login_required
+    @require_POST
+    def view(request: HttpRequest, pk: int) -> HttpResponse:
+        return _act(request, pk, name)
+
+    view.__name__ = view.__qualname__ = name
+    return view
 
 
-@login_required
-@require_POST
-def set_status(request: HttpRequest, pk: int) -> HttpResponse:
-    _require(request)
-    conversation = _conversation(request, pk, purpose="status")
-    form = StatusForm(request.POST)
-    if not form.is_valid():
-        messages.error(request, _("Choose a status."))
-        return redirect("inbox:detail", conversation.pk)
-    try:
-        inbox.set_status(conversation, form.cleaned_data["status"], by=request.user)
-    except inbox.InboxPermissionError:
-        raise PermissionDenied from None
-    except inbox.InboxError as error:
-        messages.error(request, str(error))
-        return redirect("inbox:detail", conversation.pk)
-    label = ConversationStatus(conversation.status).label
-    return _after_change(request, conversation, _("Status: %(status)s.") % {"status": label})
-
-
-@login_required
-@require_POST
-def add_note(request: HttpRequest, pk: int) -> HttpResponse:
-    _require(request)
-    conversation = _conversation(request, pk, purpose="note")
-    form = NoteForm(request.POST)
-    if not form.is_valid():
-        return _detail(request, conversation, status=422, note_form=form)
-    try:
-        inbox.add_note(conversation, form.cleaned_data["text"], by=request.user)
-    except inbox.InboxError as error:
-        return _refused(request, conversation, form, "note_form", error)
-    return _after_change(request, conversation, _("The note is added."))
-
-
-@login_required
-@require_POST
-def reply(request: HttpRequest, pk: int) -> HttpResponse:
-    _require(request)
-    conversation = _conversation(request, pk, purpose="reply")
-    form = ReplyForm(request.POST)
-    if not form.is_valid():
-        return _detail(request, conversation, status=422, reply_form=form)
-    try:
-        inbox.reply(conversation, form.cleaned_data["text"], by=request.user)
-    except inbox.InboxError as error:
-        return _refused(request, conversation, form, "reply_form", error)
-    return _after_change(request, conversation, _("The answer is on its way."))
+triage = _action_view("triage")
+assign = _action_view("assign")
+set_status = _action_view("status")
+add_note = _action_view("note")
+reply = _action_view("reply")
+link_person = _action_view("person")

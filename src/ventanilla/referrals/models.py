@@ -158,6 +158,10 @@ class Referral(ScopedModel):
     flag = models.ForeignKey(
         "registration.Flag", on_delete=models.SET_NULL, null=True, blank=True, related_name="referrals"
     )
+    # The inbox conversation the referral was made from, when it was (a call, an SMS asking for help).
+    conversation = models.ForeignKey(
+        "messaging.Conversation", on_delete=models.SET_NULL, null=True, blank=True, related_name="referrals"
+    )
     pathway = models.ForeignKey(Pathway, on_delete=models.PROTECT, related_name="referrals")
     category = models.CharField(_("service"), max_length=40, choices=Category.choices)
     service_point = models.ForeignKey(

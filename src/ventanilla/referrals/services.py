@@ -192,6 +192,7 @@ def create_referral(
     service_point: ServicePoint | None = None,
     flag: Flag | None = None,
     case: Any = None,
+    conversation: Any = None,
     urgency: str | None = None,
     appointment: str = "",
     tell_person: bool = True,
@@ -232,6 +233,8 @@ def create_referral(
             raise ReferralError(_("That service point is not part of this pathway."), field="service_point")
     if flag is not None and flag.person_id != person.pk:
         raise ReferralError(_("That flag belongs to someone else."), field="flag")
+    if conversation is not None and conversation.person_id != person.pk:
+        raise ReferralError(_("That conversation is not linked to this person."), field="conversation")
     if case is not None:
         if case.person_id != person.pk:
             raise ReferralError(_("That case belongs to someone else."), field="case")
@@ -251,6 +254,7 @@ def create_referral(
         person=person,
         case=case,
         flag=flag,
+        conversation=conversation,
         pathway=pathway,
         category=category,
         service_point=service_point,

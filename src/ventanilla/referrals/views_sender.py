@@ -26,6 +26,7 @@ from ventanilla.core.models import AuditAction
 from ventanilla.core.roles import Permission
 from ventanilla.core.scoping import scope_for
 from ventanilla.directory.models import Category
+from ventanilla.messaging import handover
 from ventanilla.messaging.models import Channel
 from ventanilla.referrals import lifecycle, links, projection, services
 from ventanilla.referrals.forms import ALL, OPEN, LinkForm, ReferralFilterForm, ReferralForm, StatusForm
@@ -185,6 +186,12 @@ def create(request: HttpRequest, person_reference: str) -> HttpResponse:
             flag = person.flags.filter(dismissed_at__isnull=True).get(pk=int(params["flag"]))
         except (ValueError, Flag.DoesNotExist):
             raise Http404 from None
+    # Made from an inbox conversation linked to this person (`messaging.handover`): recorded on it.
+    conversation = (
+        handover.for_referral(request.user, params["conversation"], person)
+        if params.get("conversation")
+        else None
+    )
     wanted: list[str] | None = None
     if flag is not None and flag.categories:
         wanted = list(flag.categories)
@@ -238,7 +245,7 @@ def create(request: HttpRequest, person_reference: str) -> HttpResponse:
         },
     )
     if request.method == "POST" and form.is_valid():
-        response = _create(request, form, person, flag, cases)
+        response = _create(request, form, person, flag, cases, conversation)
         if response is not None:
             return response
     return render(
@@ -247,6 +254,7 @@ def create(request: HttpRequest, person_reference: str) -> HttpResponse:
         {
             "person": person,
             "flag": flag,
+            "conversation": conversation,
             "form": form,
             "options": options,
             "narrowed": narrowed,
@@ -263,7 +271,12 @@ def _focal_point_label(point: FocalPoint) -> str:
 
 
 def _create(
-    request: HttpRequest, form: ReferralForm, person: Person, flag: Flag | None, cases: list[Case]
+    request: HttpRequest,
+    form: ReferralForm,
+    person: Person,
+    flag: Flag | None,
+    cases: list[Case],
+    conversation: Any = None,
 ) -> HttpResponse | None:
     data = form.cleaned_data
     pathway_id, category = data["option"]
@@ -304,6 +317,7 @@ def _create(
             service_point=service_point,
             flag=flag,
             case=case,
+            conversation=conversation,
             urgency=data["urgency"],
             appointment=data["appointment"],
             tell_person=bool(data.get("tell_person")),

@@ -406,6 +406,7 @@ def _require_case_access(by: User, person: Person) -> None:
 def _moved() -> tuple[tuple[Any, str], ...]:
     """What follows a person into a merge: their registrations, consents, flags, referrals and cases."""
     from ventanilla.cases.models import Case
+    from ventanilla.messaging.models_inbox import Conversation
     from ventanilla.referrals.models import Referral
 
     return (
@@ -414,6 +415,7 @@ def _moved() -> tuple[tuple[Any, str], ...]:
         (Flag, "person"),
         (Referral, "person"),
         (Case, "person"),
+        (Conversation, "person"),
     )
 
 
@@ -550,6 +552,10 @@ def erase_person(person: Person, *, by: User | None, reason: str) -> None:
     from ventanilla.cases.services import blank_for_person
 
     blank_for_person(person)
+    from ventanilla.messaging.models_inbox import Conversation
+
+    # The inbox keeps the conversation (it is the organisation's record of what was asked), not who it was.
+    Conversation.objects.filter(person=person).update(person=None)
     DuplicateCandidate.objects.filter(
         Q(person=person) | Q(candidate=person), decision=DuplicateDecision.PENDING
     ).delete()

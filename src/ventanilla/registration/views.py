@@ -27,7 +27,8 @@ from ventanilla.core.models import AuditAction
 from ventanilla.core.roles import Permission
 from ventanilla.core.scoping import scope_for
 from ventanilla.directory.models import Category
-from ventanilla.questionnaires import filling
+from ventanilla.messaging import handover
+from ventanilla.questionnaires import engine, filling
 from ventanilla.questionnaires.display import answer_text, in_words
 from ventanilla.questionnaires.models import FormVersion, Questionnaire
 from ventanilla.questionnaires.schema import FormSchema
@@ -159,11 +160,17 @@ def register(request: HttpRequest) -> HttpResponse:
     reference = request.GET.get("with") or request.POST.get("_with") or ""
     if reference:
         together_with = _person(request, reference, purpose="register_companion")
+    # Started from an inbox conversation: the new record is linked to it (`messaging.handover`).
+    conversation_id = request.GET.get("conversation") or request.POST.get("_conversation") or ""
+    conversation = handover.for_registration(request.user, conversation_id) if conversation_id else None
+    if conversation is not None:
+        sites = sites.filter(organisation_id=conversation.organisation_id)
+        site = _chosen(sites, request.GET.get("site") or request.POST.get("_site"))
     if site is None or questionnaire is None:
         return render(
             request,
             "registration/register_choose.html",
-            {"sites": sites, "forms": forms, "with": reference},
+            {"sites": sites, "forms": forms, "with": reference, "conversation": conversation},
         )
     version = questionnaire.current
     assert version is not None
@@ -189,6 +196,9 @@ def register(request: HttpRequest) -> HttpResponse:
             messages.success(
                 request, _("%(reference)s is registered.") % {"reference": outcome.person.reference}
             )
+            if conversation is not None:
+                handover.link_person(conversation, outcome.person, by=_user(request))
+                return redirect("inbox:detail", conversation.pk)
             return redirect("registration:person_detail", outcome.person.reference)
         return render(request, "registration/register_done.html", {"outcome": outcome})
 
@@ -197,7 +207,16 @@ def register(request: HttpRequest) -> HttpResponse:
         version,
         on_complete=done,
         template="registration/register_fill.html",
+        initial=(
+            {
+                **engine.initial_answers(version.schema),
+                **handover.initial_answers(conversation, version.schema),
+            }
+            if conversation is not None
+            else None
+        ),
         context={
+            "conversation": conversation,
             "site": site,
             "questionnaire": questionnaire,
             "together_with": together_with,

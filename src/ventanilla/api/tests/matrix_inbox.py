@@ -81,6 +81,13 @@ def a_template(world: World) -> Any:
     )
 
 
+def a_person(world: World) -> Any:
+    """A person registered at A's first site (where A's site manager works)."""
+    from ventanilla.testing.referrals import register_person
+
+    return _cached(world, "person", lambda: register_person(world))
+
+
 def conversation_url(world: World, rest: str = "") -> str:
     return f"{INBOX}{a_conversation(world).pk}/{rest}"
 
@@ -132,6 +139,11 @@ def noted_then_cleared(world: World, principal: str) -> None:
     conversation = _conversation(world)
     assert conversation.notes.endswith("\nCalled back, no answer.")
     _reset(world, notes="")
+
+
+def linked_then_unlinked(world: World, principal: str) -> None:
+    assert _conversation(world).person_id == a_person(world).pk
+    _reset(world, person=None)
 
 
 def answered_then_removed(world: World, principal: str) -> None:
@@ -194,6 +206,7 @@ READS = [
     Row("inbox:status", "GET", lambda w: conversation_url(w, "status/"), everyone(405)),
     Row("inbox:add_note", "GET", lambda w: conversation_url(w, "notes/"), everyone(405)),
     Row("inbox:reply", "GET", lambda w: conversation_url(w, "reply/"), everyone(405)),
+    Row("inbox:person", "GET", lambda w: conversation_url(w, "person/"), everyone(405)),
     Row("inbox:templates", "GET", lambda w: f"{INBOX}templates/", handlers(200)),
     Row("inbox:template_create", "GET", lambda w: f"{INBOX}templates/new/", handlers(200)),
     Row("inbox:template_edit", "GET", lambda w: f"{INBOX}templates/{a_template(w).pk}/", handlers(200)),
@@ -225,6 +238,23 @@ WRITES = [
         handlers(CONVERSATION_PAGE),
         data=lambda w: {"status": "closed"},
         effect=closed_then_reopened,
+        audit_actions=(READ, UPDATE),
+    ),
+    Row(
+        "inbox:person",
+        "POST",
+        lambda w: conversation_url(w, "person/"),
+        # handling messages is not enough: linking a record needs the right to register people
+        expect(
+            anonymous=LOGIN,
+            a=403,
+            site_manager=CONVERSATION_PAGE,
+            information_officer=403,
+            other_organisation=403,
+            outsider=403,
+        ),
+        data=lambda w: {"person": a_person(w).reference},
+        effect=linked_then_unlinked,
         audit_actions=(READ, UPDATE),
     ),
     Row(

@@ -12,6 +12,7 @@ from __future__ import annotations
 from collections import defaultdict
 from typing import Any
 
+from django.db import transaction
 from django.db.models import Count, IntegerField, OuterRef, QuerySet, Subquery
 from django.db.models.functions import Coalesce
 from django.http import Http404
@@ -27,7 +28,7 @@ from ventanilla.api.errors import ERROR_RESPONSES
 from ventanilla.areas.models import AdministrativeArea
 from ventanilla.core import audit
 from ventanilla.core.models import AuditAction
-from ventanilla.messaging import inbox
+from ventanilla.messaging import handover, inbox
 from ventanilla.messaging.api.common import HandlesMessages, raise_refusal
 from ventanilla.messaging.inbox import InboxError
 from ventanilla.messaging.inbox_queries import NOBODY, UNTRIAGED, InboxFilters, inbox_queryset
@@ -41,6 +42,7 @@ from ventanilla.messaging.models_inbox import (
     MessageStatus,
     Urgency,
 )
+from ventanilla.registration.models import Person
 
 
 def _message_count() -> Coalesce:
@@ -70,6 +72,12 @@ class ConversationSerializer(serializers.ModelSerializer):
     medium = serializers.ChoiceField(choices=Medium.choices)
     topics = serializers.ListField(child=serializers.CharField())
     assigned_to = serializers.IntegerField(source="assigned_to_id", allow_null=True)
+    person: serializers.SlugRelatedField[Person] = serializers.SlugRelatedField(
+        slug_field="reference",
+        read_only=True,
+        allow_null=True,
+        help_text="The registered person the conversation is with (VT-XXXX-XXXX), once linked.",
+    )
     message_count = serializers.IntegerField(read_only=True)
 
     class Meta:
@@ -89,6 +97,7 @@ class ConversationSerializer(serializers.ModelSerializer):
             "urgent_reason",
             "status",
             "assigned_to",
+            "person",
             "message_count",
             "opened_at",
             "last_message_at",
@@ -130,6 +139,16 @@ class ConversationChangeSerializer(serializers.Serializer):
         required=False,
         allow_null=True,
         help_text="A user id of a message handler of the organisation; null unassigns.",
+    )
+    person = serializers.CharField(
+        required=False,
+        allow_null=True,
+        allow_blank=True,
+        max_length=30,
+        help_text=(
+            "Link the conversation to a registered person of its organisation (VT-XXXX-XXXX); null or "
+            '"" removes the link. Needs the right to register people there.'
+        ),
     )
 
 
@@ -194,7 +213,7 @@ class ConversationViewSet(viewsets.GenericViewSet):
     def get_queryset(self) -> QuerySet[Conversation]:
         return (
             Conversation.objects.visible_to(self.request.user)
-            .select_related("area")
+            .select_related("area", "person")
             .annotate(message_count=_message_count())
         )
 
@@ -256,8 +275,14 @@ class ConversationViewSet(viewsets.GenericViewSet):
             if assignee is None:
                 raise serializers.ValidationError({"assigned_to": [_("Unknown user.")]})
             values["assigned_to"] = assignee
+        linking = "person" in values
+        reference = str(values.pop("person", None) or "").strip().upper()
         try:
-            inbox.change(conversation, by=self._user(), **values)
+            with transaction.atomic():  # the link and the change both happen, or neither
+                if linking:
+                    person = handover.find_linkable(self._user(), conversation, reference)
+                    handover.link_person(conversation, person, by=self._user())
+                inbox.change(conversation, by=self._user(), **values)
         except InboxError as error:
             raise_refusal(error)
         found = self.get_queryset().filter(pk=conversation.pk).first()

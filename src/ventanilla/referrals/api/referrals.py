@@ -32,6 +32,8 @@ from ventanilla.core.models import AuditAction
 from ventanilla.core.roles import Permission
 from ventanilla.core.scoping import scope_for
 from ventanilla.directory.models import Category, ServicePoint
+from ventanilla.messaging import handover
+from ventanilla.messaging.models_inbox import Conversation
 from ventanilla.referrals import interop, lifecycle, services
 from ventanilla.referrals.lifecycle import Side
 from ventanilla.referrals.models import Pathway, Referral, ReferralStatus, Urgency, Via
@@ -160,6 +162,12 @@ class CreateReferralSerializer(serializers.Serializer):
     tell_person = serializers.BooleanField(
         required=False, default=True, help_text="Send the person an SMS (if they agreed to be contacted)."
     )
+    conversation = serializers.IntegerField(
+        required=False,
+        allow_null=True,
+        default=None,
+        help_text="The inbox conversation it is made from (linked to the person; you must handle it).",
+    )
 
     def _user(self) -> User:
         user: User = self.context["request"].user
@@ -192,6 +200,14 @@ class CreateReferralSerializer(serializers.Serializer):
         if flag is None:
             raise serializers.ValidationError(_("Unknown flag."))
         return flag
+
+    def validate_conversation(self, value: int | None) -> Conversation | None:
+        if value is None:
+            return None
+        conversation = Conversation.objects.visible_to(self._user()).filter(pk=value).first()
+        if conversation is None or not handover.may_hand_over(self._user(), conversation):
+            raise serializers.ValidationError(_("Unknown conversation."))
+        return conversation
 
     def validate_case(self, value: str) -> Case | None:
         if not value.strip():
@@ -378,6 +394,7 @@ class ReferralViewSet(viewsets.GenericViewSet):
                 service_point=values["service_point"],
                 flag=values["flag"],
                 case=values["case"],
+                conversation=values["conversation"],
                 urgency=values["urgency"],
                 appointment=values["appointment"],
                 tell_person=values["tell_person"],
