@@ -30,14 +30,13 @@ from django.db.models import Q, QuerySet
 from django.urls import NoReverseMatch, reverse
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
 
 from ventanilla.accounts.models import Membership, User
 from ventanilla.core import audit
 from ventanilla.core.models import AuditAction
 from ventanilla.core.roles import Permission, Role, permissions_for
 from ventanilla.core.scoping import scope_for
-from ventanilla.messaging import services
+from ventanilla.messaging import services, urgent
 from ventanilla.messaging.models import Channel
 from ventanilla.messaging.models_inbox import (
     Category,
@@ -55,15 +54,6 @@ logger = logging.getLogger(__name__)
 TOP_LEVEL = 3
 HANDLER_ROLES = tuple(role.value for role in Role if Permission.HANDLE_MESSAGES in permissions_for(role))
 
-# The reasons the rules give (`urgent.RULES`), in the reader's language; a classifier's own reason is
-# shown as it gave it.
-REASONS = {
-    "documents taken": gettext_lazy("documents taken"),
-    "recruitment or trafficking": gettext_lazy("recruitment or trafficking"),
-    "violence or danger": gettext_lazy("violence or danger"),
-    "child alone": gettext_lazy("child alone"),
-}
-
 
 class AlertError(ValueError):
     """A refused change, with the form field it is about ("" when it is about the whole request)."""
@@ -75,10 +65,6 @@ class AlertError(ValueError):
 
 class AlertPermissionError(AlertError):
     pass
-
-
-def reason_label(reason: str) -> str:
-    return str(REASONS.get(reason, reason))
 
 
 def escalate_after() -> datetime.timedelta:
@@ -151,7 +137,7 @@ def _sms_gateway(conversation: Conversation) -> Gateway | None:
 
 
 def _text(alert: UrgentAlert, *, reminder: bool) -> str:
-    values = {"id": alert.conversation_id, "reason": reason_label(alert.reason)}
+    values = {"id": alert.conversation_id, "reason": urgent.reason_label(alert.reason)}
     if reminder:
         values["minutes"] = settings.URGENT_ESCALATE_MINUTES
         return (

@@ -15,7 +15,8 @@ import uuid
 from typing import Any
 
 from django.conf import settings
-from django.db import models
+from django.core.cache import cache
+from django.db import models, transaction
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
@@ -90,37 +91,54 @@ class Gateway(ScopedModel):
 
     @classmethod
     def for_webhook(cls, key: Any) -> Gateway | None:
-        """The active gateway of a webhook address, kept in this process for WEBHOOK_GATEWAY_SECONDS.
+        """The active gateway of a webhook address, kept in this process.
 
         Every webhook looks its gateway up before anything else; keeping the row saves a database round
-        trip per delivery (benchmarks/bench_ingest.py). A change saved in this process takes effect at
-        once; one saved elsewhere (another worker, `QuerySet.update()`) within WEBHOOK_GATEWAY_SECONDS:
-        a deactivated channel or a replaced secret may be accepted for that long. Unknown keys are not
-        kept, so probing addresses cannot fill the memory.
+        trip per delivery (benchmarks/bench_ingest.py). Every save or delete of a channel, in any
+        worker, moves a generation number in the shared cache (Redis in production), and a kept row of
+        an older generation is not used: a deactivated channel or a replaced secret is refused at once
+        everywhere. A change the application does not see (SQL by hand, `QuerySet.update()`) takes
+        effect within WEBHOOK_GATEWAY_SECONDS. Unknown keys are not kept, so probing addresses cannot
+        fill the memory.
         """
         name = str(key)
         now = time.monotonic()
+        generation = cache.get(GATEWAY_GENERATION_KEY, 0)
         kept = _WEBHOOK_GATEWAYS.get(name)
-        if kept is not None and now - kept[0] < WEBHOOK_GATEWAY_SECONDS:
-            return kept[1]
+        if kept is not None and kept[0] == generation and now - kept[1] < WEBHOOK_GATEWAY_SECONDS:
+            return kept[2]
         gateway = cls.objects.filter(key=key, is_active=True).first()
         if gateway is None:
             _WEBHOOK_GATEWAYS.pop(name, None)
         else:
-            _WEBHOOK_GATEWAYS[name] = (now, gateway)
+            _WEBHOOK_GATEWAYS[name] = (generation, now, gateway)
         return gateway
 
 
 WEBHOOK_GATEWAY_SECONDS = 10.0
-_WEBHOOK_GATEWAYS: dict[str, tuple[float, Gateway]] = {}
+GATEWAY_GENERATION_KEY = "messaging:gateway-generation"
+_WEBHOOK_GATEWAYS: dict[str, tuple[int, float, Gateway]] = {}
 
 
 def forget_webhook_gateway(key: Any = None) -> None:
-    """Drop a kept webhook gateway (all of them when `key` is None)."""
+    """Drop a kept webhook gateway here (all of them when `key` is None) and in every other worker.
+
+    The generation moves now and again once the change is committed: a worker that read the old row
+    between the two (the change not yet visible to it) keeps it under a generation already past.
+    """
     if key is None:
         _WEBHOOK_GATEWAYS.clear()
     else:
         _WEBHOOK_GATEWAYS.pop(str(key), None)
+    _next_generation()
+    transaction.on_commit(_next_generation)
+
+
+def _next_generation() -> None:
+    try:
+        cache.incr(GATEWAY_GENERATION_KEY)
+    except ValueError:  # not there yet (or evicted): any new value differs from what workers kept
+        cache.add(GATEWAY_GENERATION_KEY, 1, timeout=None)
 
 
 class Contact(ScopedModel, BlindIndexedModel):
@@ -247,6 +265,13 @@ class Conversation(ScopedModel):
     respond_by = models.DateTimeField(_("answer due"), null=True, blank=True)
     answered_at = models.DateTimeField(_("answered"), null=True, blank=True)
     closed_at = models.DateTimeField(_("closed"), null=True, blank=True)
+
+    @property
+    def urgent_reason_label(self) -> str:
+        """Why it was flagged urgent, in the reader's language."""
+        from ventanilla.messaging.urgent import reason_label
+
+        return reason_label(self.urgent_reason)
 
     class Meta:
         ordering = ["-last_message_at", "-pk"]

@@ -14,6 +14,7 @@ from collections.abc import Callable
 from functools import cache
 
 from django.conf import settings
+from django.utils.translation import gettext_lazy
 
 from ventanilla.messaging.keywords import normalise
 
@@ -99,6 +100,19 @@ RULES: dict[str, tuple[str, ...]] = {
         "فقدت ابني",
     ),
 }
+
+
+# What each rule's reason says, in the reader's language (the code is what is stored).
+REASON_LABELS = {
+    "documents taken": gettext_lazy("documents taken"),
+    "recruitment or trafficking": gettext_lazy("recruitment or trafficking"),
+    "violence or danger": gettext_lazy("violence or danger"),
+}
+
+
+def reason_label(code: str) -> str:
+    """A rule's reason in the active language; a classifier's own reason is shown as it gave it."""
+    return str(REASON_LABELS.get(code, code))
 
 
 @cache

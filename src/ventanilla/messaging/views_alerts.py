@@ -16,7 +16,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from ventanilla.accounts.models import Organisation, User
-from ventanilla.messaging import alerts
+from ventanilla.messaging import alerts, urgent
 from ventanilla.messaging.forms_alerts import DutyShiftForm
 from ventanilla.messaging.models_inbox import DutyShift
 
@@ -41,7 +41,7 @@ def alert_list(request: HttpRequest) -> HttpResponse:
         rows.append(
             {
                 "alert": alert,
-                "reason": alerts.reason_label(alert.reason),
+                "reason": urgent.reason_label(alert.reason),
                 "url": alerts.conversation_url(alert.conversation_id),
                 "overdue": alert.acknowledged_at is None and alert.escalate_at <= now,
             }

@@ -269,7 +269,7 @@ def test_the_reason_is_shown_in_the_readers_language(world, channel, officer, cl
     # given an alert, and the reason as the Spanish catalogue gives it
     urgent_message(channel)
     with translation.override("es"):
-        reason = alerts.reason_label("documents taken")
+        reason = urgent.reason_label("documents taken")
     # then the Spanish page shows it
     page = client_for(officer).get("/es/staff/alerts/").content.decode()
     assert reason in page

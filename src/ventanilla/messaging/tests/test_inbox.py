@@ -325,6 +325,14 @@ def test_the_list_shows_each_conversation_with_its_preview_and_audits_the_read(
     assert (entry.actor_id, entry.detail) == (officer.pk, {"list": True, "count": 2})
 
 
+def test_the_reason_for_urgency_is_shown_in_the_readers_language(world, channel, officer, client_for):
+    conversation = conversation_from(channel, text="Me quitaron el pasaporte y no me dejan salir")
+    assert conversation.urgent_reason == "documents taken"  # the code is stored, the words are shown
+    client = client_for(officer)
+    assert "retención de documentos" in client.get("/es/staff/inbox/").content.decode()
+    assert "retención de documentos" in client.get(f"/es/staff/inbox/{conversation.pk}/").content.decode()
+
+
 def _listed(client, query=""):
     response = client.get(f"/en/staff/inbox/{query}")
     assert response.status_code == 200

@@ -66,3 +66,22 @@ def test_the_webhook_gateway_is_kept_briefly_and_forgotten_when_saved(
     assert "00000000-0000-0000-0000-000000000000" not in models_inbox._WEBHOOK_GATEWAYS
     Gateway.for_webhook("00000000-0000-0000-0000-000000000000")
     assert "00000000-0000-0000-0000-000000000000" not in models_inbox._WEBHOOK_GATEWAYS
+
+
+def test_a_channel_deactivated_in_another_worker_is_refused_at_once(
+    world, django_capture_on_commit_callbacks
+):
+    from ventanilla.messaging import models_inbox
+    from ventanilla.messaging.models_inbox import Gateway
+
+    channel = gateway(world)
+    # given this worker keeps the channel
+    assert Gateway.for_webhook(channel.key).pk == channel.pk
+    kept = dict(models_inbox._WEBHOOK_GATEWAYS)
+    # when another worker deactivates it (its save moves the generation in the shared cache)
+    with django_capture_on_commit_callbacks(execute=True):
+        channel.is_active = False
+        channel.save()
+    models_inbox._WEBHOOK_GATEWAYS.update(kept)  # this worker's memory never saw the save
+    # then this worker refuses the channel's next delivery without waiting
+    assert Gateway.for_webhook(channel.key) is None
