@@ -157,6 +157,20 @@ CONVERSATIONS = (
         ConversationStatus.IN_PROGRESS,
         assigned=SITE_MANAGER,
     ),
+    # From the number of a registered demo person (Rosa Elena, "family-mother"): the conversation page
+    # offers her record, to link it and refer her daughter's fever to a clinic (`messaging.handover`).
+    DemoConversation(
+        "family-fever",
+        WHATSAPP_CHANNEL,
+        "+50499887766",
+        "Buenas, soy Rosa. Mi hija Daniela tiene fiebre alta desde ayer y no tenemos dinero para la "
+        "farmacia. ¿A dónde la llevo?",
+        3,
+        Category.HELP,
+        ("health",),
+        ConversationStatus.IN_PROGRESS,
+        assigned=SITE_MANAGER,
+    ),
     DemoConversation(
         "thanks-papers",
         SMS_CHANNEL,

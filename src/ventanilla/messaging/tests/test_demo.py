@@ -9,7 +9,7 @@ from django.core.management import call_command
 from django.utils import timezone
 
 from ventanilla.accounts.models import Membership, User
-from ventanilla.messaging import alerts, menus
+from ventanilla.messaging import alerts, handover, menus
 from ventanilla.messaging.demo import (
     CONVERSATIONS,
     DEMO_SECRET,
@@ -28,6 +28,8 @@ from ventanilla.messaging.models_inbox import (
     ReplyTemplate,
     UrgentAlert,
 )
+from ventanilla.referrals.services import has_referral_consent
+from ventanilla.registration.demo import demo_people
 
 
 def counts() -> dict[str, int]:
@@ -71,6 +73,15 @@ def test_the_demo_has_four_channels_and_conversations_in_four_languages(demo):
     assert Conversation.objects.visible_to(manager).filter(pk=sensitive.pk).exists()
     officer = User.objects.get(username="casa_information_officer")
     assert not Conversation.objects.visible_to(officer).filter(pk=sensitive.pk).exists()
+
+
+def test_the_demo_offers_a_registered_persons_record_from_her_conversation(demo):
+    # Rosa Elena wrote from the number she gave at registration: the site manager is offered her record
+    manager = User.objects.get(username="casa_site_manager")
+    fever = Conversation.objects.get(messages__provider_id="demo-family-fever")
+    [offered] = handover.same_number(manager, fever)
+    assert offered == demo_people()["family-mother"]
+    assert has_referral_consent(offered)
 
 
 def test_the_demo_menu_offers_shelter_as_the_readme_says(demo):
