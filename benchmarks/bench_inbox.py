@@ -76,6 +76,8 @@ CONTACT_COLUMNS = [
     "subscriptions",
     "opted_out_at",
     "created_at",
+    "menu_categories",
+    "menu_shown_at",
 ]
 CONVERSATION_COLUMNS = [
     "id",
@@ -199,6 +201,7 @@ def generate(plan: dict[str, Any], now: datetime.datetime) -> dict[str, Any]:
             yield (
                 pk, entry["organisation"], phone, f"bench{pk:012d}", "", "",
                 weighted(chooser, LANGUAGES), None, "sms", "[]", None, now - datetime.timedelta(days=400),
+                "[]", None,
             )  # fmt: skip
 
     start = time.monotonic()
@@ -305,6 +308,27 @@ def floor_call(user_id: int, filters: dict[str, Any], before: str = "") -> Any:
     return once
 
 
+def page_view_calls(user_id: int, query: str = "") -> dict[str, Any]:
+    """No budget, to show what a person waits for: the inbox page itself, in-process through every
+    middleware (session, authentication, CSRF, locale), the query above, the audit entry and the template,
+    beside a bare Django view answering "ok" to the same client in the same run."""
+    from django.test import Client
+
+    from ventanilla.accounts.models import User
+
+    client = Client(HTTP_HOST="127.0.0.1")
+    client.force_login(User.objects.get(pk=user_id))
+
+    def page() -> None:
+        response = client.get(f"/en/staff/inbox/{query}")
+        assert response.status_code == 200, response.status_code
+
+    def bare() -> None:
+        assert client.get("/bench/bare").status_code == 200
+
+    return {"page": page, "bare_view": bare}
+
+
 def deep_cursor(user_id: int, pages: int) -> str:
     from ventanilla.accounts.models import User
     from ventanilla.messaging.inbox_queries import InboxFilters, inbox_page
@@ -339,6 +363,7 @@ def main() -> None:
     with harness.Environment("inbox") as env:
         env.setup_django()
         env.migrate()
+        env.collectstatic()  # the page view renders the base template's static files
         from django.utils import timezone
 
         now = timezone.now()
@@ -361,6 +386,15 @@ def main() -> None:
             targets[f"floor_{name}"] = floor_call(user_id, filters, before)
         timings = interleaved(targets, calls=CALLS)
         measured: dict[str, Any] = {"data": generated}
+        views = page_view_calls(officer)
+        view_timings = interleaved(views, calls=max(20, CALLS // 4))
+        measured["inbox_page_view"] = {
+            **view_timings["page"],
+            "floor_bare_view": view_timings["bare_view"],
+            "vs_bare_view_p95_ms": round(
+                view_timings["page"]["latency"]["p95_ms"] - view_timings["bare_view"]["latency"]["p95_ms"], 1
+            ),
+        }
         for name, _user_id, _filters, _before in cases:
             queries, found = statements(targets[name])
             floor = timings[f"floor_{name}"]
@@ -395,6 +429,10 @@ def main() -> None:
                     for name, *_ in cases
                 },
                 "first page bare SQL p95 ms": measured["first_page"]["floor_bare_sql"]["latency"]["p95_ms"],
+                "inbox page view (no budget) p95 ms": measured["inbox_page_view"]["latency"]["p95_ms"],
+                "bare Django view p95 ms": measured["inbox_page_view"]["floor_bare_view"]["latency"][
+                    "p95_ms"
+                ],
                 "insights (13 weeks, no budget) p95 ms": measured["insights_91_days"]["latency"]["p95_ms"],
             },
             notes=(
