@@ -13,7 +13,14 @@ from django.utils.translation import gettext_lazy as _
 from ventanilla.accounts.models import Organisation, User
 from ventanilla.messaging import handover
 from ventanilla.messaging.inbox import InboxError, InboxPermissionError
-from ventanilla.messaging.inbox_queries import MINE, NOBODY, UNTRIAGED, InboxFilters
+from ventanilla.messaging.inbox_queries import (
+    MINE,
+    NOBODY,
+    UNTRIAGED,
+    InboxFilterError,
+    InboxFilters,
+    number_index,
+)
 from ventanilla.messaging.models_inbox import Category, Conversation, ConversationStatus, Medium, Urgency
 from ventanilla.registration.models import Person
 
@@ -52,6 +59,21 @@ class InboxFilterForm(forms.Form):
         choices=[("", _("Anyone or nobody")), (MINE, _("To me")), (NOBODY, _("To nobody"))],
     )
     overdue = forms.BooleanField(label=_("Overdue only"), required=False)
+    number = forms.CharField(
+        label=_("Phone number"),
+        required=False,
+        max_length=40,
+        help_text=_("The whole number with its country code: conversations with this number."),
+    )
+
+    def clean_number(self) -> str:
+        number = str(self.cleaned_data.get("number") or "").strip()
+        if number:
+            try:
+                number_index(number)
+            except InboxFilterError as error:
+                raise forms.ValidationError(str(error)) from None
+        return number
 
     @staticmethod
     def filters(chosen: dict[str, Any], *, before: str = "") -> InboxFilters:
@@ -64,6 +86,7 @@ class InboxFilterForm(forms.Form):
             language=chosen.get("language", ""),
             assigned_to=chosen.get("assigned", ""),
             overdue=bool(chosen.get("overdue")),
+            number=chosen.get("number", ""),
             before=before,
         )
 

@@ -25,6 +25,7 @@ from django.utils.translation import gettext as _
 
 from ventanilla.messaging.models_inbox import (
     Category,
+    Contact,
     Conversation,
     ConversationStatus,
     Direction,
@@ -60,6 +61,7 @@ class InboxFilters:
     site: int | None = None
     overdue: bool = False  # waiting for an answer past the time it was due
     since: datetime.datetime | None = None  # with a message at or after this moment
+    number: str = ""  # the contact's phone number, with its country code (found by the keyed hash)
     before: str = ""  # the cursor of the previous page (`InboxPage.next_cursor`)
 
     @classmethod
@@ -86,6 +88,7 @@ class InboxFilters:
             assigned_to=text("assigned_to"),
             site=number("site"),
             overdue=text("overdue").lower() in {"1", "true", "yes", "on"},
+            number=text("number"),
             before=text("before"),
         )
 
@@ -129,6 +132,20 @@ def _parse_cursor(value: str) -> tuple[datetime.datetime, int]:
     return parsed, number
 
 
+def number_index(number: str) -> str:
+    """The keyed hash a contact's number is found by: numbers are encrypted, so a search by number is an
+    exact match on the hash of its E.164 form, never a scan that decrypts."""
+    from ventanilla.messaging.ingest import e164
+
+    found = e164(number.strip())
+    if not found:
+        raise InboxFilterError(
+            _("Write the number with its country code, for example +52 962 123 4567."), field="number"
+        )
+    index: str = Contact._meta.get_field("phone_index").compute(found)
+    return index
+
+
 def _narrowed(
     queryset: QuerySet[Conversation], filters: InboxFilters, user: Any, now: datetime.datetime
 ) -> QuerySet[Conversation]:
@@ -169,6 +186,8 @@ def _narrowed(
         queryset = queryset.filter(overdue_q(now))
     if filters.since is not None:
         queryset = queryset.filter(last_message_at__gte=filters.since)
+    if filters.number:
+        queryset = queryset.filter(contact__phone_index=number_index(filters.number))
     if filters.before:
         moment, pk = _parse_cursor(filters.before)
         queryset = queryset.filter(Q(last_message_at__lt=moment) | Q(last_message_at=moment, pk__lt=pk))

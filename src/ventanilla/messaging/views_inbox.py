@@ -85,12 +85,15 @@ def conversation_list(request: HttpRequest, *, overdue: bool = False) -> HttpRes
         before = ""
         page = inbox_page(request.user, form.filters(chosen), limit=PAGE_SIZE)
     conversations = page.conversations
+    detail: dict[str, Any] = {"list": True, "count": len(conversations)}
+    if chosen.get("number"):  # a search by number is a look-up of a person: said so, the number never kept
+        detail["by_number"] = True
     if conversations:
         audit.record(
             AuditAction.READ,
             by=request.user,
             object_type="messaging.conversation",
-            detail={"list": True, "count": len(conversations)},
+            detail=detail,
         )
     query = request.GET.copy()
     query.pop("before", None)

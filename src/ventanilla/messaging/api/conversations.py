@@ -31,7 +31,13 @@ from ventanilla.core.models import AuditAction
 from ventanilla.messaging import handover, inbox
 from ventanilla.messaging.api.common import HandlesMessages, raise_refusal
 from ventanilla.messaging.inbox import InboxError
-from ventanilla.messaging.inbox_queries import NOBODY, UNTRIAGED, InboxFilters, inbox_queryset
+from ventanilla.messaging.inbox_queries import (
+    NOBODY,
+    UNTRIAGED,
+    InboxFilterError,
+    InboxFilters,
+    inbox_queryset,
+)
 from ventanilla.messaging.models_inbox import (
     Category,
     Conversation,
@@ -119,6 +125,11 @@ class ConversationQuerySerializer(serializers.Serializer):
     unassigned = serializers.BooleanField(required=False, default=False)
     since = serializers.DateTimeField(
         required=False, help_text="Conversations with a message at or after this moment (ISO 8601)."
+    )
+    number = serializers.CharField(
+        required=False,
+        max_length=40,
+        help_text="The contact's whole phone number with its country code (an exact match).",
     )
 
 
@@ -246,9 +257,14 @@ class ConversationViewSet(viewsets.GenericViewSet):
             channel=given.get("channel"),
             assigned_to=NOBODY if given.get("unassigned") else str(assigned) if assigned else "",
             since=given.get("since"),
+            number=given.get("number", ""),
         )
-        rows = inbox_queryset(request.user, filters).annotate(message_count=_message_count())
+        try:
+            rows = inbox_queryset(request.user, filters).annotate(message_count=_message_count())
+        except InboxFilterError as error:
+            raise serializers.ValidationError({error.field: [str(error)]}) from None
         page = list(self.paginate_queryset(rows) or [])
+        searched = {"by_number": True} if filters.number else {}
         shown: dict[int, list[int]] = defaultdict(list)
         for conversation in page:
             shown[conversation.organisation_id].append(conversation.pk)
@@ -258,7 +274,7 @@ class ConversationViewSet(viewsets.GenericViewSet):
                 by=request.user,
                 object_type="messaging.conversation",
                 organisation_id=organisation_id,
-                detail={"purpose": "list", "count": len(ids), "ids": ids},
+                detail={"purpose": "list", "count": len(ids), "ids": ids, **searched},
             )
         return self.get_paginated_response(ConversationSerializer(page, many=True).data)
 

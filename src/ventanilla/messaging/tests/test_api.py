@@ -388,3 +388,19 @@ def test_a_wrong_channel_change_is_a_400_naming_the_field(world, client_for, cha
     assert response.status_code == 400
     assert set(response.json()["error"]["fields"]) == fields
     assert Gateway.objects.get(pk=channel.pk).kind == "generic_json"
+
+
+def test_conversations_are_found_by_number_but_never_a_hidden_complaint(world, client_for, channel):
+    mine = incoming(channel, sender="+529625550111")
+    Conversation.objects.filter(pk=mine.pk).update(status="closed")
+    complaint = incoming(channel, sender="+529625550111", text="El guardia me cobró")
+    Conversation.objects.filter(pk=complaint.pk).update(category="sensitive")
+    incoming(channel, sender="+529625550122")
+    client = client_for(world.user("a", "information_officer"))
+    found = call(client, "GET", "/api/v1/conversations/?number=%2B52%20962%20555%200111").json()
+    assert [row["id"] for row in found["results"]] == [mine.pk]
+    entry = AuditEntry.objects.filter(action="read", object_type="messaging.conversation").latest("id")
+    assert entry.detail["by_number"] is True
+    refused = call(client, "GET", "/api/v1/conversations/?number=12")
+    assert refused.status_code == 400
+    assert list(refused.json()["error"]["fields"]) == ["number"]

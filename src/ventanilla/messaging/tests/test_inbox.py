@@ -369,6 +369,35 @@ def test_the_list_filters(world, channel, officer, client_for):
     assert _listed(client, "overdue/?assigned=me") == set()
 
 
+def test_a_search_by_number_finds_its_conversations_but_never_a_hidden_complaint(
+    world, channel, officer, client_for
+):
+    # given two conversations from one number (the later a sensitive complaint) and one from another
+    question = conversation_from(channel, text="¿Dónde hay albergue?", status="closed")
+    complaint = conversation_from(channel, text="El guardia me pidió dinero", category="sensitive")
+    assert complaint.pk != question.pk
+    assert complaint.contact_id == question.contact_id
+    other = conversation_from(channel, sender="+529625550199")
+    client = client_for(officer)
+    # when the officer searches the number, written as people write it
+    found = _listed(client, "?number=%2B52%20962%20555%200101")
+    # then only that number's conversations they may read are listed: not the complaint, not the other
+    assert found == {question.pk}
+    assert other.pk not in found
+    # and the audit says it was a search by number, without the number
+    entry = AuditEntry.objects.filter(action="read", object_type="messaging.conversation").latest("id")
+    assert entry.detail == {"list": True, "count": len(found), "by_number": True}
+    assert "555" not in str(entry.detail)
+    # a focal point finds the complaint by the same search
+    manager = world.user("a", "site_manager")
+    designate(manager, world.a.organisation)
+    assert complaint.pk in _listed(client_for(manager), "?number=%2B529625550101")
+    # and a number without its country code is refused next to the field
+    response = client.get("/en/staff/inbox/?number=9625550101")
+    assert response.status_code == 200
+    assert response.context["form"].errors["number"]
+
+
 def test_the_list_is_newest_first_and_paginated(world, channel, officer, client_for, monkeypatch):
     from ventanilla.messaging import views_inbox
 
