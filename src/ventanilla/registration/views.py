@@ -73,15 +73,7 @@ def _person(request: HttpRequest, reference: str, *, purpose: str = "") -> Perso
 
 def registration_sites(user: Any) -> QuerySet[Site]:
     """Sites where the user may register people: every site of an org-wide grant, else their own."""
-    scope = scope_for(user)
-    condition = Q(pk__in=[])
-    for grant in scope.grants:
-        if Permission.EDIT_PERSONAL_DATA not in grant.permissions:
-            continue
-        if grant.site_scoped:
-            condition |= Q(pk__in=grant.site_ids)
-        else:
-            condition |= Q(organisation_id=grant.organisation_id)
+    condition = scope_for(user).site_q(Permission.EDIT_PERSONAL_DATA, organisation="organisation", site="pk")
     return (
         Site.objects.filter(condition, is_active=True)
         .select_related("organisation")
