@@ -280,3 +280,23 @@ class FeedbackForm(forms.Form):
                 )
             )
         return number
+
+
+class ResponseTimesForm(forms.Form):
+    """One organisation's answer targets (`messaging.response_times` checks the limits)."""
+
+    answer_hours = forms.IntegerField(
+        label=_("Answer within (hours)"),
+        min_value=1,
+        help_text=_("From the message that opens or reopens a conversation; past it, it is overdue."),
+    )
+    urgent_hours = forms.IntegerField(
+        label=_("Answer urgent messages within (hours)"),
+        min_value=1,
+        help_text=_("For messages that may be calls for help, and conversations marked urgent."),
+    )
+
+    def __init__(self, *args: Any, organisation: Organisation, **kwargs: Any):
+        kwargs.setdefault("prefix", f"org{organisation.pk}")
+        super().__init__(*args, **kwargs)
+        self.organisation = organisation

@@ -38,7 +38,6 @@ from ventanilla.messaging.topics import TopicsInvalid, clean_topics
 
 UNSET: Any = object()  # "leave as it is" for `change`, where None means "nobody" or "no area"
 MAX_NOTE_LENGTH = 4000
-URGENT_RESPONSE_HOURS = 1
 
 
 class InboxError(ValueError):
@@ -135,7 +134,8 @@ def change(
     The only writer of these fields for people (the pages and the API both call it): every value is
     checked before anything is written, and one refusal names every wrong field. Rules that follow:
 
-    - urgent: the answer is due within URGENT_RESPONSE_HOURS (never later than it already was); back to
+    - urgent: the answer is due within the organisation's urgent target (`response_times`; never later
+      than it already was); back to
       normal, the rule's reason is cleared;
     - closed stamps `closed_at`, reopening clears it; the first "answered" stamps `answered_at`;
     - `assigned_to` must handle the organisation's messages (a designated focal point for a sensitive
@@ -194,7 +194,9 @@ def change(
     now = timezone.now()
     if "urgency" in changed:
         if current.urgency == Urgency.URGENT:
-            due = now + datetime.timedelta(hours=URGENT_RESPONSE_HOURS)
+            from ventanilla.messaging.response_times import targets_for
+
+            due = targets_for(current.organisation_id).urgent_due(now)
             if current.status in WAITING and (current.respond_by is None or current.respond_by > due):
                 current.respond_by = due
                 changed.append("respond_by")

@@ -21,7 +21,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import override
 
 from ventanilla.core.tasks import enqueue
-from ventanilla.messaging import keywords, language, urgent
+from ventanilla.messaging import keywords, language, response_times, urgent
 from ventanilla.messaging.gateways import BadPayload, BadSignature, Inbound, StatusUpdate, adapter_for
 from ventanilla.messaging.gateways.base import MAX_BODY_BYTES, Request
 from ventanilla.messaging.models_inbox import (
@@ -38,8 +38,6 @@ from ventanilla.messaging.models_inbox import (
 
 logger = logging.getLogger(__name__)
 MAX_BODY = MAX_BODY_BYTES
-RESPONSE_HOURS = 24
-URGENT_RESPONSE_HOURS = 1
 
 
 class Refused(Exception):
@@ -234,7 +232,8 @@ def record_inbound(
 
         if menus.handle(gateway, contact, text):
             return None
-    conversation = _open_conversation(gateway, contact, medium=medium, at=at)
+    targets = response_times.targets_for(gateway.organisation_id)
+    conversation = _open_conversation(gateway, contact, medium=medium, at=at, due=targets.answer_due(at))
     message = Message.objects.create(
         conversation=conversation,
         direction=Direction.IN,
@@ -251,15 +250,13 @@ def record_inbound(
         changed.append("language")
     if conversation.status in {ConversationStatus.ANSWERED, ConversationStatus.CLOSED}:
         conversation.status = ConversationStatus.NEW
-        conversation.respond_by = at + datetime.timedelta(hours=RESPONSE_HOURS)
+        conversation.respond_by = targets.answer_due(at)
         changed += ["status", "respond_by"]
     why = urgent.reason(text)
     if why:
         conversation.urgency = Urgency.URGENT
         conversation.urgent_reason = why
-        conversation.respond_by = min(
-            conversation.respond_by or at, at + datetime.timedelta(hours=URGENT_RESPONSE_HOURS)
-        )
+        conversation.respond_by = min(conversation.respond_by or at, targets.urgent_due(at))
         changed += ["urgency", "urgent_reason", "respond_by"]
     conversation.save(update_fields=sorted(set(changed)))
     if why:
@@ -270,7 +267,12 @@ def record_inbound(
 
 
 def _open_conversation(
-    gateway: Gateway, contact: Contact | None, *, medium: str, at: datetime.datetime
+    gateway: Gateway,
+    contact: Contact | None,
+    *,
+    medium: str,
+    at: datetime.datetime,
+    due: datetime.datetime,
 ) -> Conversation:
     if contact is not None:
         existing = (
@@ -290,7 +292,7 @@ def _open_conversation(
         language=contact.language if contact else "",
         area=contact.area if contact else None,
         last_message_at=at,
-        respond_by=at + datetime.timedelta(hours=RESPONSE_HOURS),
+        respond_by=due,
     )
 
 

@@ -141,6 +141,25 @@ def _next_generation() -> None:
         cache.add(GATEWAY_GENERATION_KEY, 1, timeout=None)
 
 
+class ResponseTimes(models.Model):
+    """How soon an organisation promises to answer a message: a conversation's "answer due" is set from
+    these when a message opens or reopens it (no row: the defaults). Kept by its administrators."""
+
+    organisation = models.OneToOneField(
+        "accounts.Organisation", on_delete=models.CASCADE, primary_key=True, related_name="+"
+    )
+    answer_hours = models.PositiveSmallIntegerField(_("answer within (hours)"), default=24)
+    urgent_hours = models.PositiveSmallIntegerField(_("answer urgent messages within (hours)"), default=1)
+    updated_at = models.DateTimeField(_("changed"), auto_now=True)
+
+    class Meta:
+        verbose_name = _("response times")
+        verbose_name_plural = _("response times")
+
+    def __str__(self) -> str:
+        return f"{self.answer_hours} h / {self.urgent_hours} h"
+
+
 class Contact(ScopedModel, BlindIndexedModel):
     """Someone who wrote or called: a number (encrypted, E.164), a language, an area, opt-out state."""
 

@@ -22,9 +22,16 @@ from django.views.decorators.http import require_POST
 from ventanilla.accounts.models import Organisation, Site
 from ventanilla.core.roles import Permission
 from ventanilla.core.scoping import scope_for
-from ventanilla.messaging import channels, entries
+from ventanilla.messaging import channels, entries, response_times
 from ventanilla.messaging.channels import ChannelError, ChannelInvalid, ChannelPermissionError
-from ventanilla.messaging.forms_channels import CallForm, ChannelForm, SocialForm, SocialImportForm
+from ventanilla.messaging.forms_channels import (
+    CallForm,
+    ChannelForm,
+    ResponseTimesForm,
+    SocialForm,
+    SocialImportForm,
+)
+from ventanilla.messaging.inbox import InboxError, InboxPermissionError
 from ventanilla.messaging.models_inbox import Gateway, GatewayKind
 
 MAX_IMPORT_BYTES = 2 * 1024 * 1024
@@ -191,6 +198,44 @@ def focal_points(request: HttpRequest) -> HttpResponse:
         (organisation, list(channels.focal_point_candidates(organisation))) for organisation in organisations
     ]
     return render(request, "messaging/channels_focal_points.html", {"sections": sections})
+
+
+@login_required
+def response_times_page(request: HttpRequest) -> HttpResponse:
+    """Each administered organisation's answer targets, one form each (the one posted is checked)."""
+    _require(request, Permission.MANAGE_ORGANISATION)
+    organisations = list(channels.managed_organisations(request.user))
+    posted = None
+    if request.method == "POST":
+        posted = next((o for o in organisations if str(o.pk) == request.POST.get("organisation")), None)
+        if posted is None:
+            raise Http404
+    forms_: list[ResponseTimesForm] = []
+    for organisation in organisations:
+        if organisation == posted:
+            form = ResponseTimesForm(request.POST, organisation=organisation)
+            if form.is_valid():
+                try:
+                    response_times.set_targets(organisation, by=request.user, **form.cleaned_data)
+                except InboxPermissionError:
+                    raise PermissionDenied from None
+                except InboxError as error:
+                    for field, text in error.errors.items():
+                        form.add_error(field if field in form.fields else None, text)
+                else:
+                    messages.success(
+                        request, _("Response times saved for %(name)s.") % {"name": organisation.name}
+                    )
+                    return redirect("channels:response_times")
+        else:
+            targets = response_times.targets_for(organisation.pk)
+            form = ResponseTimesForm(
+                organisation=organisation,
+                initial={"answer_hours": targets.answer_hours, "urgent_hours": targets.urgent_hours},
+            )
+        forms_.append(form)
+    status = 422 if posted is not None else 200
+    return render(request, "messaging/channels_response_times.html", {"forms": forms_}, status=status)
 
 
 # --- Entries by staff (handle_messages) ----------------------------------------------------------------

@@ -118,6 +118,7 @@ READS = [
     Row("channels:edit", "GET", lambda w: channel_page(w), ADMIN_A_OBJECT),
     Row("channels:rotate_key", "GET", lambda w: channel_page(w, "rotate-key/"), everyone(405)),
     Row("channels:focal_points", "GET", lambda w: "/en/staff/channels/focal-points/", ADMIN_PAGE),
+    Row("channels:response_times", "GET", lambda w: "/en/staff/channels/response-times/", ADMIN_PAGE),
     # --- entries by message handlers -------------------------------------------------------------------
     Row("channels:call_new", "GET", lambda w: "/en/staff/channels/calls/new/", HANDLER_PAGE),
     Row("channels:social_new", "GET", lambda w: "/en/staff/channels/social/new/", HANDLER_PAGE),
@@ -190,6 +191,14 @@ def key_rotated(world: World, principal: str) -> None:
     from ventanilla.messaging.models_inbox import Gateway
 
     assert Gateway.objects.get(pk=a_channel(world).pk).key != a_channel(world).key
+
+
+def response_times_set_then_removed(world: World, principal: str) -> None:
+    from ventanilla.messaging.models_inbox import ResponseTimes
+
+    row = ResponseTimes.objects.get(organisation=world.a.organisation)
+    assert (row.answer_hours, row.urgent_hours) == (8, 2)
+    row.delete()
 
 
 def officer_designated_then_reset(world: World, principal: str) -> None:
@@ -396,6 +405,25 @@ WRITES = [
         audit_actions=(AuditAction.ROLE_CHANGE,),
     ),
     Row(
+        "channels:response_times",
+        "POST",
+        lambda w: "/en/staff/channels/response-times/",
+        expect(
+            anonymous=LOGIN,
+            a=403,
+            administrator="302 /en/staff/channels/response-times/",
+            other_organisation=404,
+            outsider=403,
+        ),
+        data=lambda w: {
+            "organisation": w.a.organisation.pk,
+            f"org{w.a.organisation.pk}-answer_hours": "8",
+            f"org{w.a.organisation.pk}-urgent_hours": "2",
+        },
+        effect=response_times_set_then_removed,
+        audit_actions=(AuditAction.UPDATE,),
+    ),
+    Row(
         "channels:call_new",
         "POST",
         lambda w: "/en/staff/channels/calls/new/",
@@ -527,9 +555,9 @@ WRITES = [
 
 def state() -> dict[str, Any]:
     """The messaging tables, for the write matrix's check that a refused write changed nothing."""
-    from ventanilla.messaging.models_inbox import Contact, Conversation, Gateway, Message
+    from ventanilla.messaging.models_inbox import Contact, Conversation, Gateway, Message, ResponseTimes
 
     return {
         model._meta.label_lower: list(model.objects.order_by("pk").values())
-        for model in (Gateway, Contact, Conversation, Message)
+        for model in (Gateway, Contact, Conversation, Message, ResponseTimes)
     }

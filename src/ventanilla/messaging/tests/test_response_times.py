@@ -1,0 +1,96 @@
+"""Each organisation's answer targets: set by its administrators, used when messages arrive and when a
+conversation is marked urgent, refused with every wrong value named."""
+
+from __future__ import annotations
+
+import datetime
+
+import pytest
+from django.utils import timezone
+
+from ventanilla.core.models import AuditEntry
+from ventanilla.messaging import inbox, ingest, response_times
+from ventanilla.messaging.inbox import InboxError, InboxPermissionError
+from ventanilla.messaging.models_inbox import ResponseTimes
+from ventanilla.testing.messaging import gateway
+
+PAGE = "/en/staff/channels/response-times/"
+
+
+def hours_between(later: datetime.datetime, earlier: datetime.datetime) -> float:
+    return round((later - earlier).total_seconds() / 3600, 2)
+
+
+def test_without_targets_the_defaults_hold(world):
+    at = timezone.now()
+    message = ingest.record_inbound(gateway(world), sender="+529625550101", text="Hola", at=at)
+    assert hours_between(message.conversation.respond_by, at) == 24
+
+
+def test_the_organisations_targets_set_when_a_message_is_due(world):
+    administrator = world.user("a", "administrator")
+    response_times.set_targets(world.a.organisation, answer_hours=4, urgent_hours=1, by=administrator)
+    channel = gateway(world)
+    at = timezone.now()
+    # an ordinary message is due four hours later
+    plain = ingest.record_inbound(channel, sender="+529625550101", text="¿Dónde hay albergue?", at=at)
+    assert hours_between(plain.conversation.respond_by, at) == 4
+    # a call for help within the urgent target
+    urgent = ingest.record_inbound(channel, sender="+529625550102", text="Me quitaron el pasaporte", at=at)
+    assert hours_between(urgent.conversation.respond_by, at) == 1
+    # and marking a conversation urgent by hand brings it forward to the organisation's urgent target
+    response_times.set_targets(world.a.organisation, answer_hours=48, urgent_hours=3, by=administrator)
+    later = ingest.record_inbound(channel, sender="+529625550103", text="Necesito hablar con alguien")
+    assert hours_between(later.conversation.respond_by, later.at) == 48
+    inbox.change(later.conversation, by=world.user("a", "information_officer"), urgency="urgent")
+    later.conversation.refresh_from_db()
+    assert 2.9 < hours_between(later.conversation.respond_by, timezone.now()) <= 3
+
+
+@pytest.mark.parametrize(
+    ("answer", "urgent", "fields"),
+    [
+        (0, 1, {"answer_hours"}),
+        (24, 0, {"urgent_hours"}),
+        (800, 100, {"answer_hours", "urgent_hours"}),
+        (4, 8, {"urgent_hours"}),
+    ],
+)
+def test_wrong_targets_are_refused_naming_each_field(world, answer, urgent, fields):
+    with pytest.raises(InboxError) as refused:
+        response_times.set_targets(
+            world.a.organisation,
+            answer_hours=answer,
+            urgent_hours=urgent,
+            by=world.user("a", "administrator"),
+        )
+    assert set(refused.value.errors) == fields
+    assert not ResponseTimes.objects.exists()
+
+
+def test_only_an_administrator_of_the_organisation_sets_them(world):
+    for user in (world.user("a", "site_manager"), world.user("b", "administrator")):
+        with pytest.raises(InboxPermissionError):
+            response_times.set_targets(world.a.organisation, answer_hours=4, urgent_hours=1, by=user)
+    assert not ResponseTimes.objects.exists()
+
+
+def test_the_page_shows_and_saves_the_targets_and_audits_the_change(world, client_for):
+    client = client_for(world.user("a", "administrator"))
+    organisation = world.a.organisation
+    prefix = f"org{organisation.pk}-"
+    shown = client.get(PAGE)
+    assert shown.status_code == 200
+    assert shown.context["forms"][0].initial == {"answer_hours": 24, "urgent_hours": 1}
+    wrong = client.post(
+        PAGE, {"organisation": organisation.pk, prefix + "answer_hours": "4", prefix + "urgent_hours": "6"}
+    )
+    assert wrong.status_code == 422
+    assert wrong.context["forms"][0].errors["urgent_hours"]
+    saved = client.post(
+        PAGE, {"organisation": organisation.pk, prefix + "answer_hours": "4", prefix + "urgent_hours": "2"}
+    )
+    assert (saved.status_code, saved["Location"]) == (302, PAGE)
+    assert response_times.targets_for(organisation.pk) == response_times.Targets(4, 2)
+    entry = AuditEntry.objects.get(action="update", object_type="accounts.organisation")
+    assert entry.detail == {"response_hours": 4, "urgent_hours": 2}
