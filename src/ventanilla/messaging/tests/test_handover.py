@@ -11,6 +11,7 @@ from ventanilla.core.models import AuditEntry
 from ventanilla.messaging import handover, inbox, ingest
 from ventanilla.messaging.models_inbox import Conversation
 from ventanilla.referrals.models import Referral
+from ventanilla.referrals.tests.test_sender_views import form_data
 from ventanilla.registration import services as registration
 from ventanilla.registration.models import Person
 from ventanilla.registration.tests.test_register import answers
@@ -123,19 +124,7 @@ def test_a_record_with_the_same_number_is_offered_linked_and_referred(
     # and refers the person from the conversation
     new = f"/en/staff/referrals/new/{person.reference}/?conversation={conversation.pk}"
     assert client.get(new).context["conversation"] == conversation
-    sent = client.post(
-        new,
-        {
-            "option": f"{path.pk}:medical",
-            "need": "Herida en la pierna",
-            "urgency": "normal",
-            "appointment": "",
-            "case": "",
-            "link_to": "",
-            "link_channel": "email",
-            "conversation": str(conversation.pk),
-        },
-    )
+    sent = client.post(new, form_data(path, conversation=str(conversation.pk)))
     # then the referral records the conversation, and the conversation lists it
     assert sent.status_code == 302
     referral = Referral.objects.get()
