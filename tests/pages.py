@@ -78,7 +78,7 @@ NOT_PAGES |= {
 # The referrals and cases API's actions, reached by POST only.
 NOT_PAGES |= {"referral-status", "case-close", "case-task-done"}
 # The inbox's changes to a conversation, reached by POST only.
-NOT_PAGES |= {"inbox:triage", "inbox:assign", "inbox:status", "inbox:add_note", "inbox:reply"}
+NOT_PAGES |= {"inbox:triage", "inbox:assign", "inbox:status", "inbox:add_note", "inbox:reply", "inbox:person"}
 # Channels: rotating a webhook key; the messaging API's actions (reply, opt-out) are POST only.
 NOT_PAGES |= {"channels:rotate_key", "conversation-reply", "contact-opt-out"}
 # Urgent alerts: acknowledging and removing a duty shift are POST only.
