@@ -463,7 +463,12 @@ def main() -> None:
             floors={"sql": floors.sql_floors(n=500, warmup=50)},
             budget=[
                 *({"metric": f"{name}.latency.p95_ms", "max": P95_MAX_MS} for name in budgeted),
-                {"metric": "insights_91_days.latency.p95_ms", "max": INSIGHTS_P95_MAX_MS},
+                # The counts' goal is PostgreSQL's; SQLite records the same numbers (about 3x slower).
+                *(
+                    [{"metric": "insights_91_days.latency.p95_ms", "max": INSIGHTS_P95_MAX_MS}]
+                    if ON_POSTGRES
+                    else []
+                ),
             ],
             headline={
                 "messages": generated["messages"],
