@@ -40,10 +40,12 @@ ON_POSTGRES = os.environ.get("DATABASE_URL", "").startswith(("postgres", "pgsql"
 CONVERSATIONS = int(harness.env_number("BENCH_INBOX_CONVERSATIONS", 200_000))
 MESSAGES = int(harness.env_number("BENCH_INBOX_MESSAGES", 1_000_000))
 CALLS = int(harness.env_number("BENCH_INBOX_CALLS", 200))
+INSIGHTS_CALLS = int(harness.env_number("BENCH_INSIGHTS_CALLS", 60))
 ORGANISATIONS = 10
 FIRST_SHARE = 0.3
 SEED = 20261206
 P95_MAX_MS = 150.0
+INSIGHTS_P95_MAX_MS = 300.0
 INBOUND_SHARE = 0.6
 
 STATUS_MIX = [("new", 20), ("in_progress", 15), ("answered", 35), ("closed", 30)]
@@ -340,22 +342,63 @@ def deep_cursor(user_id: int, pages: int) -> str:
     return cursor
 
 
-def insights_timing(user_id: int, calls: int = 10) -> dict[str, Any]:
-    """No budget: the message counts page's service over the default period (13 weeks), same data."""
+def insights_timing(user_id: int, calls: int) -> dict[str, Any]:
+    """The message counts page's service over the default period (13 weeks), for the same officer.
+
+    Floors, interleaved with it: the same statements as bare SQL (what the database alone costs), and one
+    COUNT(*) of the inbound messages it counts (the least an exact count of them has to read).
+    """
+    from django.db import connection
+    from django.utils import timezone
+
     from ventanilla.accounts.models import User
-    from ventanilla.messaging.insights import message_insights
+    from ventanilla.messaging.insights import default_period, message_insights
 
     def once() -> Any:
         return message_insights(User.objects.get(pk=user_id))
 
     queries, found = statements(once)
-    durations = harness.time_calls(once, n=calls, warmup=2)
+    counting = [q["sql"] for q in queries if "messaging_" in q["sql"] or "areas_" in q["sql"]]
+
+    def same_statements() -> None:
+        with connection.cursor() as cursor:
+            for sql in counting:
+                cursor.execute(sql)
+                cursor.fetchall()
+
+    date_from, date_to = default_period()
+    zone = timezone.get_current_timezone()
+    start = datetime.datetime.combine(date_from, datetime.time.min, tzinfo=zone)
+    end = datetime.datetime.combine(date_to + datetime.timedelta(days=1), datetime.time.min, tzinfo=zone)
+    organisation = User.objects.get(pk=user_id).memberships.get().organisation_id
+    inbound = (
+        "SELECT COUNT(*) FROM messaging_message m JOIN messaging_conversation c ON c.id = m.conversation_id "
+        "WHERE m.direction = 'in' AND m.at >= %s AND m.at < %s AND c.organisation_id = %s"
+    )
+
+    def count_inbound() -> None:
+        with connection.cursor() as cursor:
+            cursor.execute(inbound, [start, end, organisation])
+            cursor.fetchall()
+
+    timings = interleaved(
+        {"insights": once, "floor_same_statements": same_statements, "floor_count_inbound": count_inbound},
+        calls=calls,
+    )
+    p95 = timings["insights"]["latency"]["p95_ms"]
     return {
-        "latency": harness.summarise(durations, "ms"),
+        **timings["insights"],
         "queries": len(queries),
         "conversations_counted": found.tables["category"].total.conversations,
         "messages_counted": found.tables["category"].total.messages,
-        "plans": [explain(q["sql"]) for q in queries if "GROUP BY" in q["sql"]],
+        "floor_same_statements": timings["floor_same_statements"],
+        "floor_count_inbound": timings["floor_count_inbound"],
+        "vs_same_statements_p95_ratio": harness.ratio(
+            p95, timings["floor_same_statements"]["latency"]["p95_ms"]
+        ),
+        "vs_count_inbound_p95_ratio": harness.ratio(p95, timings["floor_count_inbound"]["latency"]["p95_ms"]),
+        "statements": counting,
+        "plans": [explain(sql) for sql in counting if "GROUP BY" in sql],
     }
 
 
@@ -412,13 +455,21 @@ def main() -> None:
                 "statement": page_sql["sql"],
                 "plan": explain(page_sql["sql"]),
             }
-        measured["insights_91_days"] = insights_timing(officer)
+        measured["insights_91_days"] = insights_timing(officer, INSIGHTS_CALLS)
         budgeted = ["first_page", "status_new", "category_help", "urgent", "new_help_urgent"]
         harness.write_result(
             "inbox",
             measured=measured,
             floors={"sql": floors.sql_floors(n=500, warmup=50)},
-            budget=[{"metric": f"{name}.latency.p95_ms", "max": P95_MAX_MS} for name in budgeted],
+            budget=[
+                *({"metric": f"{name}.latency.p95_ms", "max": P95_MAX_MS} for name in budgeted),
+                # The counts' goal is PostgreSQL's; SQLite records the same numbers (about 3x slower).
+                *(
+                    [{"metric": "insights_91_days.latency.p95_ms", "max": INSIGHTS_P95_MAX_MS}]
+                    if ON_POSTGRES
+                    else []
+                ),
+            ],
             headline={
                 "messages": generated["messages"],
                 "generation s": generated["seconds_to_generate"],
@@ -433,7 +484,10 @@ def main() -> None:
                 "bare Django view p95 ms": measured["inbox_page_view"]["floor_bare_view"]["latency"][
                     "p95_ms"
                 ],
-                "insights (13 weeks, no budget) p95 ms": measured["insights_91_days"]["latency"]["p95_ms"],
+                "insights (13 weeks) p95 ms": measured["insights_91_days"]["latency"]["p95_ms"],
+                "insights, same statements bare p95 ms": (
+                    measured["insights_91_days"]["floor_same_statements"]["latency"]["p95_ms"]
+                ),
             },
             notes=(
                 "Issue 6: inbox_page(user, filters) p95 ≤ 150 ms with 1,000,000 messages, in-process, each "

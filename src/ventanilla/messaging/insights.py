@@ -27,6 +27,12 @@ Definitions (the page and the API repeat them):
 
 Who counts what: the organisations where the user holds `view_aggregates` or `handle_messages`, whole
 (as the inbox shows message handlers every conversation of their organisation, site or not).
+
+How: two statements, one for conversations opened and one for inbound messages, each applying the
+filters and summing in the database (see "The counts" below), so that a few hundred rows come back
+whatever the volume; inbound messages are read from an index alone (`message_direction_at_idx`). Python
+only builds the tables from those sums: keys, labels, small numbers, sensitive complaints.
+(benchmarks/bench_inbox.py, `insights_91_days`: 1,000,000 messages.)
 """
 
 from __future__ import annotations
@@ -38,8 +44,8 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
-from django.db.models import Count, DateField
-from django.db.models.functions import TruncWeek
+from django.db import connections
+from django.db.models import BooleanField, Case, Count, F, Func, IntegerField, Q, QuerySet, Value, When
 from django.utils import timezone, translation
 from django.utils.translation import gettext_lazy as _
 
@@ -148,26 +154,61 @@ class Insights:
     tables: dict[str, Table] = field(default_factory=dict)
 
 
-# --- The counts: two grouped queries, then every table in Python -------------------------------------
+# --- The counts: two statements, each summed by the database three ways --------------------------------
+#
+# Each table needs one attribute (and the category, to keep sensitive complaints apart) of the rows the
+# filters let through. So the filters are applied in SQL, each statement groups its rows once by every
+# counted attribute (inner query), and then sums those groups three ways (outer query): by category,
+# channel, language and area; by category and topics; by category and week. A few hundred rows come
+# back however many conversations and messages there are, instead of one per combination of
+# attributes. The three sums come from one pass: the inner groups are joined with a three-row table of
+# grouping numbers and each way of grouping blanks the attributes it does not keep — the same statement on
+# SQLite and PostgreSQL (SQLite has no GROUPING SETS).
+
+_ATTRIBUTES, _TOPICS, _WEEKS = 0, 1, 2  # the groupings, numbered as the statement returns them
+_GROUPING_OF = {
+    "category": _ATTRIBUTES,
+    "channel": _ATTRIBUTES,
+    "language": _ATTRIBUTES,
+    "admin1": _ATTRIBUTES,
+    "admin2": _ATTRIBUTES,
+    "topic": _TOPICS,
+    "week": _WEEKS,
+}
+_SUMMED_THREE_WAYS = """
+WITH counted (category, medium, language, area_id, topics, week, n) AS ({inner}),
+     way (number) AS (VALUES (0), (1), (2))
+SELECT way.number,
+       counted.category,
+       CASE WHEN way.number = 0 THEN counted.medium END,
+       CASE WHEN way.number = 0 THEN counted.language END,
+       CASE WHEN way.number = 0 THEN counted.area_id END,
+       CASE WHEN way.number = 1 THEN counted.topics END,
+       CASE WHEN way.number = 2 THEN counted.week END,
+       SUM(counted.n)
+FROM counted CROSS JOIN way
+GROUP BY 1, 2, 3, 4, 5, 6, 7
+"""
 
 
 @dataclass(frozen=True)
 class _Cell:
-    """Conversations and messages sharing every attribute that is counted."""
+    """Conversations and messages of one category sharing the values one grouping keeps (the others are
+    left empty): channel, language and area; or topics; or week."""
 
+    grouping: int
     category: str
-    topics: tuple[str, ...]
-    medium: str
-    language: str
-    area_id: int | None
-    week: datetime.date
+    medium: str = ""
+    language: str = ""
+    area_id: int | None = None
+    topics: tuple[str, ...] = ()
+    week: datetime.date | None = None
 
 
 @dataclass(frozen=True)
 class _Area:
     admin1: str  # P-code of the first-level area it is (or is in), "" when not known
     admin2: str  # its P-code when it is a second-level area, else ""
-    lineage: frozenset[str]  # its own P-code and those above it
 
 
 def _topics(value: Any) -> tuple[str, ...]:
@@ -192,36 +233,111 @@ def _monday(day: datetime.date) -> datetime.date:
     return day - datetime.timedelta(days=day.weekday())
 
 
-def _week_of(value: datetime.date | datetime.datetime) -> datetime.date:
-    if isinstance(value, datetime.datetime):
-        value = timezone.localtime(value).date() if timezone.is_aware(value) else value.date()
-    return _monday(value)
+def _mondays(date_from: datetime.date, date_to: datetime.date) -> list[datetime.date]:
+    """The Mondays of the weeks the period touches, the first on or before `date_from`."""
+    monday, mondays = _monday(date_from), []
+    while monday <= date_to:
+        mondays.append(monday)
+        monday += datetime.timedelta(days=7)
+    return mondays
+
+
+class _HasTopic(Func):
+    """True when a JSON list of topics holds `topic` (topics are stored clean, see `topics.clean_topics`).
+
+    Django's `contains` lookup on a JSONField does not run on SQLite, hence one expression per backend.
+    """
+
+    output_field = BooleanField()
+
+    def __init__(self, topics: str, topic: str) -> None:
+        super().__init__(F(topics), Value(topic))
+
+    def _compiled(self, compiler: Any) -> tuple[str, str, list[Any]]:
+        topics, topics_params = compiler.compile(self.source_expressions[0])
+        topic, topic_params = compiler.compile(self.source_expressions[1])
+        return topics, topic, [*topics_params, *topic_params]
+
+    def as_sqlite(self, compiler: Any, connection: Any, **extra_context: Any) -> tuple[str, list[Any]]:
+        topics, topic, params = self._compiled(compiler)
+        sql = f"EXISTS (SELECT 1 FROM json_each({topics}) WHERE json_each.value = {topic})"  # noqa: S608 - compiled column and placeholder
+        return sql, params
+
+    def as_postgresql(self, compiler: Any, connection: Any, **extra_context: Any) -> tuple[str, list[Any]]:
+        topics, topic, params = self._compiled(compiler)
+        return f"({topics} @> jsonb_build_array(({topic})::text))", params
+
+
+def _filtered(filters: Filters, prefix: str) -> list[Any]:
+    """The filters as conditions on a conversation's fields (`prefix` leads from a message to them)."""
+    from ventanilla.areas.models import AdministrativeArea
+
+    conditions: list[Any] = []
+    for name, field_name in (("category", "category"), ("channel", "medium"), ("language", "language")):
+        if getattr(filters, name):
+            conditions.append(Q(**{f"{prefix}{field_name}": getattr(filters, name)}))
+    if filters.topic:
+        conditions.append(_HasTopic(f"{prefix}topics", filters.topic))
+    if filters.area:
+        # The area and those under it: a country has two levels below it (the levels are 0 to 2).
+        under = AdministrativeArea.objects.filter(
+            Q(pcode=filters.area) | Q(parent__pcode=filters.area) | Q(parent__parent__pcode=filters.area)
+        )
+        conditions.append(Q(**{f"{prefix}area__in": under.values("pk")}))
+    return conditions
+
+
+def _week_number(field_name: str, starts: list[datetime.datetime]) -> Any:
+    """The number of the week a time falls in (0 for the first), by the weeks' first instants.
+
+    A binary search written as nested CASE: a few comparisons a row on any backend, where TruncWeek with
+    a time zone calls Python for every row on SQLite. The same weeks as TruncWeek: a week starts at
+    midnight of its Monday in the current time zone, as the period does (`_bounds`).
+    """
+
+    def search(first: int, last: int) -> Any:  # the weeks first..last-1
+        if last - first == 1:
+            return Value(first)
+        middle = (first + last) // 2
+        return Case(
+            When(**{f"{field_name}__lt": starts[middle]}, then=search(first, middle)),
+            default=search(middle, last),
+            output_field=IntegerField(),
+        )
+
+    return search(0, len(starts))
+
+
+def _summed(inner: QuerySet[Any]) -> list[tuple[Any, ...]]:
+    """The inner query's groups summed three ways (see `_SUMMED_THREE_WAYS`), as rows of tuples."""
+    sql, params = inner.query.sql_with_params()
+    with connections[inner.db].cursor() as cursor:
+        cursor.execute(_SUMMED_THREE_WAYS.format(inner=sql), params)
+        return list(cursor.fetchall())
 
 
 def _cube(
-    organisations: set[int], start: datetime.datetime, end: datetime.datetime
+    organisations: set[int],
+    date_from: datetime.date,
+    date_to: datetime.date,
+    filters: Filters,
 ) -> dict[_Cell, list[int]]:
-    """[conversations opened, inbound messages received] per combination of counted attributes."""
+    """[conversations opened, inbound messages received] per grouping, category and kept values."""
     zone = timezone.get_current_timezone()
-    cube: dict[_Cell, list[int]] = defaultdict(lambda: [0, 0])
+    start, end = _bounds(date_from, date_to)
+    mondays = _mondays(date_from, date_to)
+    starts = [datetime.datetime.combine(monday, datetime.time.min, tzinfo=zone) for monday in mondays]
     conversations = (
-        Conversation.objects.filter(organisation__in=organisations, opened_at__gte=start, opened_at__lt=end)
-        .order_by()
-        .values("category", "topics", "medium", "language", "area_id")
-        .annotate(week=TruncWeek("opened_at", output_field=DateField(), tzinfo=zone), n=Count("pk"))
-    )
-    for row in conversations:
-        cell = _Cell(
-            row["category"],
-            _topics(row["topics"]),
-            row["medium"],
-            row["language"],
-            row["area_id"],
-            _week_of(row["week"]),
+        Conversation.objects.filter(
+            *_filtered(filters, ""), organisation__in=organisations, opened_at__gte=start, opened_at__lt=end
         )
-        cube[cell][0] += row["n"]
+        .order_by()
+        .values("category", "medium", "language", "area_id", "topics")
+        .annotate(week=_week_number("opened_at", starts), n=Count("pk"))
+    )
     messages = (
         Message.objects.filter(
+            *_filtered(filters, "conversation__"),
             direction=Direction.IN,
             at__gte=start,
             at__lt=end,
@@ -230,23 +346,27 @@ def _cube(
         .order_by()
         .values(
             "conversation__category",
-            "conversation__topics",
             "conversation__medium",
             "conversation__language",
             "conversation__area_id",
+            "conversation__topics",
         )
-        .annotate(week=TruncWeek("at", output_field=DateField(), tzinfo=zone), n=Count("pk"))
+        # COUNT(*), not of the id: the inbound messages' index has every column the statement reads.
+        .annotate(week=_week_number("at", starts), n=Count("*"))
     )
-    for row in messages:
-        cell = _Cell(
-            row["conversation__category"],
-            _topics(row["conversation__topics"]),
-            row["conversation__medium"],
-            row["conversation__language"],
-            row["conversation__area_id"],
-            _week_of(row["week"]),
-        )
-        cube[cell][1] += row["n"]
+    cube: dict[_Cell, list[int]] = defaultdict(lambda: [0, 0])
+    for column, inner in ((0, conversations), (1, messages)):
+        for grouping, category, medium, language, area_id, topics, week, n in _summed(inner):
+            cell = _Cell(
+                grouping,
+                category,
+                medium=medium or "",
+                language=language or "",
+                area_id=area_id,
+                topics=_topics(topics) if grouping == _TOPICS else (),
+                week=mondays[week] if grouping == _WEEKS else None,
+            )
+            cube[cell][column] += int(n)
     return cube
 
 
@@ -267,7 +387,6 @@ def _areas(ids: Iterable[int | None]) -> tuple[dict[int, _Area], dict[str, str]]
         found[area.pk] = _Area(
             admin1=by_level[1].pcode if 1 in by_level else "",
             admin2=by_level[2].pcode if 2 in by_level else "",
-            lineage=frozenset(item.pcode for item in lineage),
         )
     return found, names
 
@@ -284,24 +403,13 @@ def _keys(group_by: str, cell: _Cell, areas: dict[int, _Area]) -> list[str]:
     if group_by in AREA_GROUPINGS:
         area = areas.get(cell.area_id) if cell.area_id is not None else None
         return [getattr(area, group_by) if area else ""]
-    iso = cell.week.isocalendar()
-    return [f"{iso.year}-W{iso.week:02d}"]
+    assert cell.week is not None  # a cell of the weeks' grouping
+    return [_iso_week(cell.week)]
 
 
-def _passes(cell: _Cell, filters: Filters, areas: dict[int, _Area]) -> bool:
-    if filters.category and cell.category != filters.category:
-        return False
-    if filters.topic and filters.topic not in cell.topics:
-        return False
-    if filters.channel and cell.medium != filters.channel:
-        return False
-    if filters.language and cell.language != filters.language:
-        return False
-    if filters.area:
-        area = areas.get(cell.area_id) if cell.area_id is not None else None
-        if area is None or filters.area not in area.lineage:
-            return False
-    return True
+def _iso_week(monday: datetime.date) -> str:
+    iso = monday.isocalendar()
+    return f"{iso.year}-W{iso.week:02d}"
 
 
 def _language_name(code: str) -> str:
@@ -353,12 +461,15 @@ def _table(
     messages: dict[str, int] = defaultdict(int)
     total = [0, 0]
     sensitive = [0, 0]
+    # Every grouping sums the same conversations and messages (those the filters let through): the table
+    # and its total come from the one that keeps the table's attribute.
+    grouping = _GROUPING_OF[group_by]
     for cell, (opened, received) in cube.items():
+        if cell.grouping != grouping:
+            continue
         if cell.category == Category.SENSITIVE:
             sensitive[0] += opened
             sensitive[1] += received
-            continue
-        if not _passes(cell, filters, areas):
             continue
         total[0] += opened
         total[1] += received
@@ -374,14 +485,11 @@ def _table(
         total[1] += sensitive[1]
     starts: dict[str, datetime.date] = {}
     if group_by == "week":
-        monday = _monday(date_from)
-        while monday <= date_to:
-            iso = monday.isocalendar()
-            key = f"{iso.year}-W{iso.week:02d}"
+        for monday in _mondays(date_from, date_to):
+            key = _iso_week(monday)
             starts[key] = monday
             conversations.setdefault(key, 0)
             messages.setdefault(key, 0)
-            monday += datetime.timedelta(days=7)
     hide = group_by in AREA_GROUPINGS or bool(filters.area)
     keys = set(conversations) | set(messages)
     shown_conversations = _hide_small({key: conversations[key] for key in keys}, hide)
@@ -466,7 +574,7 @@ def message_insights(
     filters: Filters | None = None,
     group_by: str | None = None,
 ) -> Insights:
-    """The tables for a period (every grouping, or only `group_by`): two grouped queries and the areas'.
+    """The tables for a period (every grouping, or only `group_by`): two grouped statements and the areas'.
 
     Counts conversations of the user's organisations (`organisations_of`); nothing is personal, so
     nothing is audited as a read.
@@ -474,7 +582,7 @@ def message_insights(
     filters = filters or Filters()
     date_from, date_to = _check(date_from, date_to, filters, group_by)
     organisations = organisations_of(user)
-    cube = _cube(organisations, *_bounds(date_from, date_to)) if organisations else {}
+    cube = _cube(organisations, date_from, date_to, filters) if organisations else {}
     areas, names = _areas(cell.area_id for cell in cube)
     wanted = [group_by] if group_by else list(GROUPINGS)
     return Insights(

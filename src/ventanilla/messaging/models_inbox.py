@@ -310,6 +310,8 @@ class Conversation(ScopedModel):
                 condition=Q(urgency="urgent"),
                 name="conv_org_urgent_last_idx",
             ),
+            # The message counts: conversations an organisation opened in a period (insights.py).
+            models.Index(fields=["organisation", "opened_at"], name="conv_org_opened_idx"),
         ]
 
     def __str__(self) -> str:
@@ -367,7 +369,14 @@ class Message(models.Model):
 
     class Meta:
         ordering = ["at", "pk"]
-        indexes = [models.Index(fields=["conversation", "at"], name="message_conv_at_idx")]
+        indexes = [
+            models.Index(fields=["conversation", "at"], name="message_conv_at_idx"),
+            # The message counts: inbound messages received in a period, read from the index alone (every
+            # column the statement reads is in it). Not a partial index on direction: Django binds the
+            # direction as a parameter, and SQLite then reads each row to check it (insights.py,
+            # benchmarks/bench_inbox.py).
+            models.Index(fields=["direction", "at", "conversation"], name="message_direction_at_idx"),
+        ]
 
     def __str__(self) -> str:
         return f"{self.direction} {self.pk}"
