@@ -158,6 +158,7 @@ READS = [
     Row("contact-opt-out", "GET", lambda w: f"/api/v1/contacts/{a_contact(w).pk}/opt-out/", POST_ONLY),
     Row("channel-list", "GET", lambda w: "/api/v1/channels/", API_ADMIN),
     Row("channel-detail", "GET", lambda w: f"/api/v1/channels/{a_channel(w).pk}/", API_ADMIN_A_OBJECT),
+    Row("response-times-list", "GET", lambda w: "/api/v1/response-times/", API_ADMIN),
 ]
 
 
@@ -548,6 +549,15 @@ WRITES = [
         API_ADMIN_A_OBJECT,
         data=lambda w: {"name": "API renamed"},
         effect=api_channel_renamed_then_reset,
+        audit_actions=(AuditAction.UPDATE,),
+    ),
+    Row(
+        "response-times-detail",
+        "PUT",
+        lambda w: f"/api/v1/response-times/{w.a.organisation.pk}/",
+        API_ADMIN_A_OBJECT,
+        data=lambda w: {"answer_hours": 8, "urgent_hours": 2},
+        effect=response_times_set_then_removed,
         audit_actions=(AuditAction.UPDATE,),
     ),
 ]

@@ -8,5 +8,6 @@ channels are for administrators (manage_organisation), their credentials write-o
 from ventanilla.messaging.api.channels import ChannelViewSet
 from ventanilla.messaging.api.contacts import ContactViewSet
 from ventanilla.messaging.api.conversations import ConversationViewSet
+from ventanilla.messaging.api.response_times import ResponseTimesViewSet
 
-__all__ = ["ChannelViewSet", "ContactViewSet", "ConversationViewSet"]
+__all__ = ["ChannelViewSet", "ContactViewSet", "ConversationViewSet", "ResponseTimesViewSet"]

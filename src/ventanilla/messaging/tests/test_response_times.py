@@ -94,3 +94,22 @@ def test_the_page_shows_and_saves_the_targets_and_audits_the_change(world, clien
     assert response_times.targets_for(organisation.pk) == response_times.Targets(4, 2)
     entry = AuditEntry.objects.get(action="update", object_type="accounts.organisation")
     assert entry.detail == {"response_hours": 4, "urgent_hours": 2}
+
+
+def test_the_api_lists_and_sets_the_targets(world, client_for):
+    client = client_for(world.user("a", "administrator"))
+    organisation = world.a.organisation
+    assert client.get("/api/v1/response-times/").json() == [
+        {"organisation": organisation.pk, "answer_hours": 24, "urgent_hours": 1}
+    ]
+    url = f"/api/v1/response-times/{organisation.pk}/"
+    wrong = client.put(url, {"answer_hours": 2, "urgent_hours": 5}, content_type="application/json")
+    assert wrong.status_code == 400
+    assert list(wrong.json()["error"]["fields"]) == ["urgent_hours"]
+    saved = client.put(url, {"answer_hours": 6, "urgent_hours": 2}, content_type="application/json")
+    assert saved.json() == {"organisation": organisation.pk, "answer_hours": 6, "urgent_hours": 2}
+    other = client_for(world.user("b", "administrator"))
+    assert (
+        other.put(url, {"answer_hours": 6, "urgent_hours": 2}, content_type="application/json").status_code
+        == 404
+    )
