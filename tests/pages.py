@@ -368,6 +368,7 @@ def _channel_arguments(world: World) -> dict[str, dict[str, Any]]:
         "conversation-messages": {"pk": message.conversation_id},
         "contact-detail": {"pk": message.conversation.contact_id},
         "channel-detail": {"pk": channel.pk},
+        "response-times-detail": {"pk": world.a.organisation.pk},
     }
 
 

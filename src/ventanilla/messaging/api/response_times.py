@@ -9,7 +9,8 @@ from __future__ import annotations
 from typing import Any
 
 from django.http import Http404
-from drf_spectacular.utils import extend_schema, extend_schema_view
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_view
 from rest_framework import permissions, serializers, viewsets
 from rest_framework.request import Request
 from rest_framework.response import Response
@@ -46,6 +47,9 @@ def _row(organisation_id: int) -> dict[str, Any]:
     ),
     update=extend_schema(
         summary="Set an organisation's response times (the id is the organisation's)",
+        parameters=[
+            OpenApiParameter("id", OpenApiTypes.INT, OpenApiParameter.PATH, description="An organisation id.")
+        ],
         description="Applies to messages that arrive afterwards. A wrong value is a 400 naming the field.",
         request=ResponseTimesSerializer,
         responses={200: ResponseTimesSerializer, **ERROR_RESPONSES},
