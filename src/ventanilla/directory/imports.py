@@ -39,6 +39,7 @@ from django.utils.translation import gettext as _
 from ventanilla.accounts.models import Organisation, User
 from ventanilla.areas.models import AdministrativeArea
 from ventanilla.core import audit
+from ventanilla.core.import_problems import Problem
 from ventanilla.core.models import AuditAction
 from ventanilla.core.roles import Permission
 from ventanilla.core.scoping import scope_for
@@ -93,24 +94,6 @@ class DirectoryImportError(Exception):
         super().__init__(
             _("%(count)s problem(s) in the file; nothing was imported.") % {"count": len(report.errors)}
         )
-
-
-@dataclass(frozen=True)
-class Problem:
-    """One problem (or warning) in the file: the spreadsheet row (header = 1; 0 = the file) and column."""
-
-    row: int
-    column: str
-    message: str
-
-    def __str__(self) -> str:
-        if self.row == 0:
-            return self.message
-        return _("Row %(row)s, column %(column)s: %(message)s") % {
-            "row": self.row,
-            "column": self.column,
-            "message": self.message,
-        }
 
 
 @dataclass

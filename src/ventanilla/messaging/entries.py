@@ -23,6 +23,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from ventanilla.core import audit
+from ventanilla.core.import_problems import Problem
 from ventanilla.core.models import AuditAction
 from ventanilla.core.roles import Permission
 from ventanilla.core.scoping import scope_for
@@ -248,24 +249,6 @@ def record_social(gateway: Gateway, data: SocialInput, *, by: Any) -> Message:
         detail={"conversation": message.conversation_id, "medium": Medium.SOCIAL, "platform": data.platform},
     )
     return message
-
-
-@dataclass(frozen=True)
-class Problem:
-    """One problem in an import file: the spreadsheet row (header = 1; 0 = the file) and column."""
-
-    row: int
-    column: str
-    message: str
-
-    def __str__(self) -> str:
-        if self.row == 0:
-            return self.message
-        return _("Row %(row)s, column %(column)s: %(message)s") % {
-            "row": self.row,
-            "column": self.column,
-            "message": self.message,
-        }
 
 
 class ImportRefused(Exception):
