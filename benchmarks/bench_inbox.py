@@ -164,7 +164,6 @@ def set_up() -> dict[str, Any]:
 
 
 def generate(plan: dict[str, Any], now: datetime.datetime) -> dict[str, Any]:
-    from django.db import connection
 
     from ventanilla.core import crypto
 
@@ -262,13 +261,7 @@ def generate(plan: dict[str, Any], now: datetime.datetime) -> dict[str, Any]:
     steps["messages_s"] = round(time.monotonic() - start, 1)
 
     start = time.monotonic()
-    with connection.cursor() as cursor:
-        if ON_POSTGRES:
-            for table in ("messaging_contact", "messaging_conversation"):
-                cursor.execute(
-                    f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), (SELECT max(id) FROM {table}))"  # noqa: S608
-                )
-        cursor.execute("VACUUM (ANALYZE)" if ON_POSTGRES else "ANALYZE")
+    loader.finish(["messaging_contact", "messaging_conversation"])
     steps["analyze_s"] = round(time.monotonic() - start, 1)
     return {
         "organisations": ORGANISATIONS,

@@ -273,6 +273,16 @@ class Loader:
             return ops.adapt_datefield_value(value)
         return value
 
+    def finish(self, tables_with_ids: Sequence[str]) -> None:
+        """After a load with explicit ids: move the tables' id sequences past them (PostgreSQL), and
+        gather planner statistics, as autovacuum or a nightly ANALYZE would soon after a load."""
+        with self.connection.cursor() as cursor:
+            if ON_POSTGRES:
+                for table in tables_with_ids:
+                    sequence = f"pg_get_serial_sequence('{table}', 'id')"
+                    cursor.execute(f"SELECT setval({sequence}, (SELECT max(id) FROM {table}))")  # noqa: S608
+            cursor.execute("VACUUM (ANALYZE)" if ON_POSTGRES else "ANALYZE")
+
     def insert(self, table: str, columns: Sequence[str], rows: Iterable[tuple[Any, ...]]) -> int:
         from django.db import transaction
 
@@ -308,7 +318,6 @@ class Loader:
 
 def generate(plan: dict[str, Any], now: datetime.datetime) -> dict[str, Any]:
     """People, cases, open and finished referrals and tasks; returns what was made and how long it took."""
-    from django.db import connection
 
     from ventanilla.core import crypto
 
@@ -472,14 +481,7 @@ def generate(plan: dict[str, Any], now: datetime.datetime) -> dict[str, Any]:
     steps["tasks_s"] = round(time.monotonic() - start, 1)
 
     start = time.monotonic()
-    with connection.cursor() as cursor:
-        if ON_POSTGRES:
-            for table in ("registration_person", "cases_case"):
-                cursor.execute(
-                    f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), (SELECT max(id) FROM {table}))"  # noqa: S608
-                )
-        # Autovacuum (or a nightly ANALYZE) would do this soon after a load: statistics for the planner.
-        cursor.execute("VACUUM (ANALYZE)" if ON_POSTGRES else "ANALYZE")
+    loader.finish(["registration_person", "cases_case"])
     steps["analyze_s"] = round(time.monotonic() - start, 1)
     return {
         "organisations": ORGANISATIONS,
