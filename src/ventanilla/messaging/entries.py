@@ -30,7 +30,7 @@ from ventanilla.core.scoping import scope_for
 from ventanilla.messaging import ingest
 from ventanilla.messaging.channels import ChannelError, ChannelInvalid
 from ventanilla.messaging.models_inbox import Category, Gateway, GatewayKind, Medium, Message
-from ventanilla.messaging.topics import TopicsInvalid, clean_topics, merge_topics
+from ventanilla.messaging.topics import TopicsInvalid, clean_topics
 
 CALL_OUTCOMES = [
     ("answered", gettext_lazy("Answered")),
@@ -136,12 +136,9 @@ def log_call(gateway: Gateway, data: CallInput, *, by: Any) -> Message:
     message.call_outcome = data.outcome
     message.save(update_fields=["call_minutes", "call_outcome"])
     conversation = message.conversation
-    _triage(conversation, category=data.category, topics=data.topics or [], language=data.language)
-    if message.conversation.contact is not None and data.language:
-        contact = message.conversation.contact
-        if contact.language != data.language:
-            contact.language = data.language
-            contact.save(update_fields=["language"])
+    ingest.classify_on_arrival(
+        conversation, category=data.category, topics=data.topics or [], language=data.language
+    )
     audit.record(
         AuditAction.CREATE,
         by=by,
@@ -151,22 +148,6 @@ def log_call(gateway: Gateway, data: CallInput, *, by: Any) -> Message:
         detail={"conversation": conversation.pk, "medium": Medium.HOTLINE, "caller_given": bool(number)},
     )
     return message
-
-
-def _triage(conversation: Any, *, category: str, topics: list[str], language: str) -> None:
-    changed: list[str] = []
-    if category and conversation.category != category:
-        conversation.category = category
-        changed.append("category")
-    merged = merge_topics(conversation.topics or [], topics)
-    if merged != conversation.topics:
-        conversation.topics = merged
-        changed.append("topics")
-    if language and conversation.language != language:
-        conversation.language = language
-        changed.append("language")
-    if changed:
-        conversation.save(update_fields=changed)
 
 
 # --- Social media --------------------------------------------------------------------------------------

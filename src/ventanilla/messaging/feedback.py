@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import time
 import uuid
-from typing import Any
 
 from django.core import signing
 from django.core.cache import cache
@@ -94,18 +93,10 @@ def submit(gateway: Gateway, *, category: str, text: str, phone: str = "", langu
     number = ingest.e164(phone) if phone else ""
     message = ingest.record_inbound(gateway, sender=number, text=text.strip(), medium=Medium.WEB)
     assert message is not None  # the web form takes no command words
-    conversation: Any = message.conversation
-    changed: list[str] = []
-    if category in dict(CATEGORY_HINTS) and not conversation.category:
-        conversation.category = category
-        changed.append("category")
-    if language and conversation.language != language:
-        conversation.language = language
-        changed.append("language")
-    if changed:
-        conversation.save(update_fields=changed)
-    contact = conversation.contact
-    if contact is not None and language and contact.language != language:
-        contact.language = language
-        contact.save(update_fields=["language"])
+    ingest.classify_on_arrival(
+        message.conversation,
+        category=category if category in dict(CATEGORY_HINTS) else "",
+        language=language,
+        keep_category=True,
+    )
     return message

@@ -11,6 +11,7 @@ from __future__ import annotations
 import datetime
 import json
 import logging
+from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
@@ -35,6 +36,7 @@ from ventanilla.messaging.models_inbox import (
     MessageStatus,
     Urgency,
 )
+from ventanilla.messaging.topics import merge_topics
 
 logger = logging.getLogger(__name__)
 MAX_BODY = MAX_BODY_BYTES
@@ -309,3 +311,36 @@ def _confirm(gateway: Gateway, contact: Contact, *, stop: bool) -> None:
     from ventanilla.messaging import outbound
 
     outbound.send_to_contact(gateway, contact, text, force=True)
+
+
+def classify_on_arrival(
+    conversation: Conversation,
+    *,
+    category: str = "",
+    topics: Iterable[str] = (),
+    language: str = "",
+    keep_category: bool = False,
+) -> None:
+    """What the person or the operator said about a message as it came in (the web form's category, a
+    hotline operator's triage): the conversation's category (unless `keep_category` and it has one),
+    topics added to its own, and the language, which the contact keeps for the next answer too.
+
+    Part of recording the message, not a staff change: it is audited with the message it came with.
+    """
+    changed: list[str] = []
+    if category and conversation.category != category and not (keep_category and conversation.category):
+        conversation.category = category
+        changed.append("category")
+    merged = merge_topics(conversation.topics or [], topics)
+    if merged != (conversation.topics or []):
+        conversation.topics = merged
+        changed.append("topics")
+    if language and conversation.language != language:
+        conversation.language = language
+        changed.append("language")
+    if changed:
+        conversation.save(update_fields=changed)
+    contact = conversation.contact
+    if contact is not None and language and contact.language != language:
+        contact.language = language
+        contact.save(update_fields=["language"])
