@@ -227,18 +227,7 @@ def test_a_pluggable_classifier_adds_its_reason_beside_the_rules(world, channel,
 # --- Pages ------------------------------------------------------------------------------------------
 
 
-@pytest.fixture
-def _run_tasks(django_capture_on_commit_callbacks, monkeypatch):
-    original = Client.generic
-
-    def generic(self, *args, **kwargs):
-        with django_capture_on_commit_callbacks(execute=True):
-            return original(self, *args, **kwargs)
-
-    monkeypatch.setattr(Client, "generic", generic)
-
-
-@pytest.mark.usefixtures("_run_tasks")
+@pytest.mark.usefixtures("run_queued_work")
 def test_the_list_shows_the_reason_and_acknowledging_stops_the_alert(world, channel, officer, client_for):
     # given an urgent SMS through the webhook, the officer on duty
     on_duty(world, officer)

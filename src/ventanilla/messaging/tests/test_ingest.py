@@ -24,15 +24,8 @@ def channel(world):
 
 
 @pytest.fixture(autouse=True)
-def _run_tasks(django_capture_on_commit_callbacks, monkeypatch):
-    """Queued work runs when each request's transaction commits, as in the embedded set-up."""
-    original = Client.generic
-
-    def generic(self, *args, **kwargs):
-        with django_capture_on_commit_callbacks(execute=True):
-            return original(self, *args, **kwargs)
-
-    monkeypatch.setattr(Client, "generic", generic)
+def _run_tasks(run_queued_work):
+    """Queued work runs when each request's transaction commits (conftest.run_queued_work)."""
 
 
 def test_a_message_reaches_the_inbox_once_however_often_the_gateway_retries(world, channel):

@@ -123,14 +123,8 @@ def channel(world):
 
 
 @pytest.fixture(autouse=True)
-def _run_tasks(django_capture_on_commit_callbacks, monkeypatch):
-    original = Client.generic
-
-    def generic(self, *args, **kwargs):
-        with django_capture_on_commit_callbacks(execute=True):
-            return original(self, *args, **kwargs)
-
-    monkeypatch.setattr(Client, "generic", generic)
+def _run_tasks(run_queued_work):
+    """Queued work runs when each request's transaction commits (conftest.run_queued_work)."""
 
 
 _IDS = itertools.count()
