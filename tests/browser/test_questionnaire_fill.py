@@ -8,6 +8,7 @@ import pytest
 from django.test import Client
 from django.urls import reverse
 from django.utils import translation
+from playwright.sync_api import expect
 
 from ventanilla.questionnaires import services
 from ventanilla.questionnaires.tests.xlsforms import walk_form
@@ -49,7 +50,10 @@ def refresh(page, action):
         lambda r: r.request.method == "POST" and r.request.headers.get("hx-request") == "true"
     ):
         action()
-    page.wait_for_function("!document.querySelector('#questionnaire .htmx-request')")
+    # htmx marks the element that asked (the form itself) until the reply is swapped in; a redraw
+    # asked again by fill.js keeps the mark on, so this also waits for that second reply
+    # (a locator, not wait_for_function: the page's CSP forbids the eval that one polls with)
+    expect(page.locator("#questionnaire.htmx-request, #questionnaire .htmx-request")).to_have_count(0)
 
 
 def mark_document(page):
