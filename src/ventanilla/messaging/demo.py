@@ -41,6 +41,7 @@ SITE = "Centro de Atención Tapachula"
 SITE_MANAGER = "casa_site_manager"
 OFFICER = "casa_information_officer"
 ADMINISTRATOR = "casa_administrator"
+CASEWORKER = "casa_caseworker"
 # A fictional number for the site manager's urgent-alert SMS, which then show on the fake gateway.
 SITE_MANAGER_PHONE = "+529625550190"
 
@@ -170,6 +171,20 @@ CONVERSATIONS = (
         ("health",),
         ConversationStatus.IN_PROGRESS,
         assigned=SITE_MANAGER,
+    ),
+    # Handed over: the information officer, who registers nobody, assigned it to the caseworker, whose
+    # inbox lists it alone (sign in as casa_caseworker), to register the man and refer him.
+    DemoConversation(
+        "unpaid-wages",
+        SMS_CHANNEL,
+        "+529625550319",
+        "Trabajo en una finca y el patrón no me paga desde hace dos meses. Quiero poner una queja, "
+        "¿quién me puede acompañar?",
+        6,
+        Category.HELP,
+        ("work",),
+        ConversationStatus.IN_PROGRESS,
+        assigned=CASEWORKER,
     ),
     DemoConversation(
         "thanks-papers",

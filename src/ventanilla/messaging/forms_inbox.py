@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from typing import Any
 
 from django import forms
@@ -115,10 +116,16 @@ class TriageForm(forms.Form):
 
 
 class HandlerChoiceField(forms.ModelChoiceField):
-    """Staff by name (the username when no name is kept)."""
+    """Staff by name (the username when no name is kept); caseworkers, who register people but do not
+    handle messages, are marked so that a message handler knows whom to hand a conversation to."""
+
+    caseworkers: frozenset[int] = frozenset()
 
     def label_from_instance(self, obj: Any) -> str:
-        return str(obj.get_full_name() or obj.username)
+        name = str(obj.get_full_name() or obj.username)
+        if obj.pk in self.caseworkers:
+            return _("%(name)s · registers people") % {"name": name}
+        return name
 
 
 class AssignForm(forms.Form):
@@ -126,11 +133,12 @@ class AssignForm(forms.Form):
         label=_("Assigned to"), queryset=User.objects.none(), required=False, empty_label=_("Nobody")
     )
 
-    def __init__(self, *args: Any, staff: QuerySet[User], **kwargs: Any):
+    def __init__(self, *args: Any, staff: QuerySet[User], caseworkers: Iterable[int] = (), **kwargs: Any):
         super().__init__(*args, **kwargs)
         field = self.fields["assigned_to"]
-        assert isinstance(field, forms.ModelChoiceField)
+        assert isinstance(field, HandlerChoiceField)
         field.queryset = staff
+        field.caseworkers = frozenset(caseworkers)
 
 
 class StatusForm(forms.Form):
@@ -142,7 +150,10 @@ class NoteForm(forms.Form):
         label=_("Note"),
         required=False,
         widget=forms.Textarea(attrs={"rows": 3}),
-        help_text=_("Only staff who handle messages read notes; they are kept encrypted."),
+        help_text=_(
+            "Only staff who handle messages, and a caseworker the conversation is assigned to, read notes; "
+            "they are kept encrypted."
+        ),
     )
 
     def __init__(self, *args: Any, **kwargs: Any):

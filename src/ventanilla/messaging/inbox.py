@@ -2,7 +2,8 @@
 
 Permission checks live here, so the pages and the API refuse the same things: a conversation is
 changed only by someone who may read it (`Conversation.objects.visible_to`: message handlers of its
-organisation, and for a sensitive complaint only the designated focal points). Every change is audited
+organisation, a caseworker it was handed to, and for a sensitive complaint only the designated focal
+points). Every change is audited
 with the names of the fields it touched, never their values.
 """
 
@@ -59,6 +60,38 @@ class InboxPermissionError(InboxError):
 
 def handler_roles() -> list[str]:
     return [role for role, granted in ROLE_PERMISSIONS.items() if Permission.HANDLE_MESSAGES in granted]
+
+
+def registrar_roles() -> list[str]:
+    return [role for role, granted in ROLE_PERMISSIONS.items() if Permission.EDIT_PERSONAL_DATA in granted]
+
+
+def may_open_inbox(user: Any) -> bool:
+    """Message handlers, and those who register people: a conversation may be handed to them."""
+    scope = scope_for(user)
+    return scope.has(Permission.HANDLE_MESSAGES) or scope.has(Permission.EDIT_PERSONAL_DATA)
+
+
+def assignable(organisation_id: int, *, sensitive: bool = False) -> QuerySet[User]:
+    """Who a conversation may be given to: its message handlers, or a caseworker (someone who registers
+    the organisation's people) so that they register the person and refer them. A message handler
+    need not be allowed to register anyone; handing over is how a hotline reaches someone who is.
+    A sensitive complaint goes only to the designated focal points."""
+    if sensitive:
+        return handlers(organisation_id, sensitive=True)
+    members = Membership.objects.filter(
+        organisation_id=organisation_id,
+        organisation__is_active=True,
+        is_active=True,
+        role__in=[*handler_roles(), *registrar_roles()],
+    )
+    return User.objects.filter(pk__in=members.values("user_id"), is_active=True).order_by("username")
+
+
+def caseworker_ids(organisation_id: int) -> set[int]:
+    """Those a conversation may be handed to who do not handle messages (the list marks them)."""
+    handling = handlers(organisation_id).values("pk")
+    return set(assignable(organisation_id).exclude(pk__in=handling).values_list("pk", flat=True))
 
 
 def handlers(organisation_id: int, *, sensitive: bool = False) -> QuerySet[User]:
@@ -138,8 +171,8 @@ def change(
       than it already was); back to
       normal, the rule's reason is cleared;
     - closed stamps `closed_at`, reopening clears it; the first "answered" stamps `answered_at`;
-    - `assigned_to` must handle the organisation's messages (a designated focal point for a sensitive
-      complaint, judged by the category the conversation will have);
+    - `assigned_to` must handle the organisation's messages or register its people (`assignable`; a
+      designated focal point for a sensitive complaint, judged by the category it will have);
     - becoming a sensitive complaint takes it from an assignee who is not a focal point (they could no
       longer open it) and tells the focal points; a new assignee is told too, unless they assigned
       themselves.
@@ -177,10 +210,10 @@ def change(
         values["status"] = status
     if assigned_to is not UNSET:
         sensitive = values.get("category", conversation.category) == Category.SENSITIVE
-        allowed = handlers(conversation.organisation_id, sensitive=sensitive)
+        allowed = assignable(conversation.organisation_id, sensitive=sensitive)
         if assigned_to is not None and not allowed.filter(pk=assigned_to.pk).exists():
             errors["assigned_to"] = _(
-                "Choose someone who handles this organisation's messages "
+                "Choose someone who handles this organisation's messages or registers its people "
                 "(for a sensitive complaint, one of its focal points)."
             )
         values["assigned_to"] = assigned_to
@@ -269,7 +302,7 @@ def triage(
 
 
 def assign(conversation: Conversation, *, to: User | None, by: Any) -> Conversation:
-    """Give the conversation to a message handler of its organisation (None: to nobody)."""
+    """Give the conversation to a message handler or a caseworker of its organisation (None: nobody)."""
     return change(conversation, by=by, assigned_to=to)
 
 

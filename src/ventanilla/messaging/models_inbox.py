@@ -319,12 +319,20 @@ class Conversation(ScopedModel):
 
     @classmethod
     def scope_q(cls, scope: Scope) -> Q:
-        """Message handlers of the organisation; sensitive complaints only for its designated focal points."""
+        """Message handlers of the organisation, and someone who registers its people for a conversation
+        handed (assigned) to them; sensitive complaints only for its designated focal points."""
         handlers = scope.organisations(Permission.HANDLE_MESSAGES)
+        # where the user registers people but handles no messages (elsewhere they see it all anyway,
+        # and the inbox query stays one condition on the organisation for them)
+        registrars = scope.organisations(Permission.EDIT_PERSONAL_DATA) - handlers
         designated = scope.complaint_organisations()
         condition = Q(pk__in=[])
         if handlers:
             condition |= Q(organisation__in=handlers) & ~Q(category=Category.SENSITIVE)
+        if registrars and scope.user_id is not None:
+            condition |= Q(organisation__in=registrars, assigned_to_id=scope.user_id) & ~Q(
+                category=Category.SENSITIVE
+            )
         if designated:
             condition |= Q(organisation__in=designated)
         return condition

@@ -44,7 +44,8 @@ SHOWN_MESSAGES = 200
 
 
 def _require(request: HttpRequest) -> None:
-    if not scope_for(request.user).has(Permission.HANDLE_MESSAGES):
+    """Message handlers, and caseworkers (who see only the conversations handed to them)."""
+    if not inbox.may_open_inbox(request.user):
         raise PermissionDenied
 
 
@@ -138,7 +139,7 @@ def _detail(
     )
     chosen = _template_choice(request, templates)
     sensitive = conversation.category == Category.SENSITIVE
-    staff = inbox.handlers(conversation.organisation_id, sensitive=sensitive)
+    staff = inbox.assignable(conversation.organisation_id, sensitive=sensitive)
     contact = conversation.contact
     context: dict[str, Any] = {
         "conversation": conversation,
@@ -163,7 +164,11 @@ def _detail(
             }
         ),
         "assign_form": bound.get("assign_form")
-        or AssignForm(staff=staff, initial={"assigned_to": conversation.assigned_to_id}),
+        or AssignForm(
+            staff=staff,
+            caseworkers=inbox.caseworker_ids(conversation.organisation_id),
+            initial={"assigned_to": conversation.assigned_to_id},
+        ),
         "note_form": bound.get("note_form") or NoteForm(),
         "reply_form": bound.get("reply_form") or ReplyForm(initial={"text": chosen.text if chosen else ""}),
     }
@@ -219,10 +224,13 @@ def _after_change(request: HttpRequest, conversation: Conversation, done: str) -
     if inbox.may_handle(request.user, conversation):
         messages.success(request, done)
         return redirect("inbox:detail", conversation.pk)
-    messages.success(
-        request,
-        _("The conversation is now a sensitive complaint: only the designated focal points can open it."),
-    )
+    if conversation.category == Category.SENSITIVE:
+        gone = _(
+            "The conversation is now a sensitive complaint: only the designated focal points can open it."
+        )
+    else:
+        gone = _("The conversation is handed over: it is no longer in your inbox.")
+    messages.success(request, gone)
     return redirect("inbox:list")
 
 
@@ -240,7 +248,7 @@ class _Action:
 
 def _assign_form(request: HttpRequest, conversation: Conversation) -> forms.Form:
     sensitive = conversation.category == Category.SENSITIVE
-    return AssignForm(request.POST, staff=inbox.handlers(conversation.organisation_id, sensitive=sensitive))
+    return AssignForm(request.POST, staff=inbox.assignable(conversation.organisation_id, sensitive=sensitive))
 
 
 def _person_form(request: HttpRequest, conversation: Conversation) -> forms.Form:

@@ -10,10 +10,17 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 
+from ventanilla.core.roles import Permission
+from ventanilla.core.scoping import scope_for
 from ventanilla.messaging import inbox
 from ventanilla.messaging.forms_inbox import ReplyTemplateForm
 from ventanilla.messaging.models_inbox import ReplyTemplate
-from ventanilla.messaging.views_inbox import _require
+
+
+def _require(request: HttpRequest) -> None:
+    """Message handlers only (a caseworker opens the inbox for conversations handed to them alone)."""
+    if not scope_for(request.user).has(Permission.HANDLE_MESSAGES):
+        raise PermissionDenied
 
 
 @login_required

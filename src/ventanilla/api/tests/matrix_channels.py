@@ -134,7 +134,21 @@ READS = [
     ),
     Row("feedback_thanks", "GET", lambda w: "/en/feedback/thanks/", everyone(200, anonymous=200)),
     # --- API: conversations and contacts for message handlers, channels for administrators -------------
-    Row("conversation-list", "GET", lambda w: "/api/v1/conversations/", API_HANDLERS),
+    # A's caseworker lists the conversations handed to them (none here)
+    Row(
+        "conversation-list",
+        "GET",
+        lambda w: "/api/v1/conversations/",
+        expect(
+            anonymous=401,
+            a=403,
+            site_manager=200,
+            information_officer=200,
+            caseworker=200,
+            other_organisation=403,
+            outsider=403,
+        ),
+    ),
     Row("conversation-detail", "GET", lambda w: conversation_url(w), API_HANDLERS_A_OBJECT),
     Row(
         "conversation-detail",

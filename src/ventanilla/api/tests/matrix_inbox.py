@@ -21,16 +21,23 @@ INBOX = "/en/staff/inbox/"
 CONVERSATION_PAGE = Redirect(r"/en/staff/inbox/\d+/")
 
 
-def handlers(outcome: object) -> dict[str, object]:
-    """A's message handlers get `outcome`; everyone else is refused."""
+def handlers(outcome: object, *, caseworker: object = 404) -> dict[str, object]:
+    """A's message handlers get `outcome`; A's caseworker opens the inbox but finds only what is handed
+    to them (`caseworker`: a 404 for a conversation that is not); everyone else is refused."""
     return expect(
         anonymous=LOGIN,
         a=403,
         site_manager=outcome,
         information_officer=outcome,
+        caseworker=caseworker,
         other_organisation=403,
         outsider=403,
     )
+
+
+def templates_for_handlers(outcome: object) -> dict[str, object]:
+    """Reply templates: A's message handlers only (a caseworker too is refused)."""
+    return handlers(outcome, caseworker=403)
 
 
 def _cached(world: World, key: str, make: Any) -> Any:
@@ -86,6 +93,21 @@ def a_person(world: World) -> Any:
     from ventanilla.testing.referrals import register_person
 
     return _cached(world, "person", lambda: register_person(world))
+
+
+def a_handed_conversation(world: World) -> Any:
+    """A conversation an officer of A handed to A's caseworker, to register the person."""
+    from ventanilla.messaging import ingest
+    from ventanilla.messaging.models_inbox import Conversation
+
+    def make() -> Any:
+        message = ingest.record_inbound(a_channel(world), sender="+529625550103", text="Necesito ayuda")
+        Conversation.objects.filter(pk=message.conversation_id).update(
+            assigned_to=world.user("a", "caseworker")
+        )
+        return message.conversation
+
+    return _cached(world, "handed", make)
 
 
 def conversation_url(world: World, rest: str = "") -> str:
@@ -191,14 +213,19 @@ def state() -> dict[str, Any]:
     }
 
 
-NOT_SEEN = expect(
-    anonymous=LOGIN, a=403, site_manager=404, information_officer=404, other_organisation=403, outsider=403
-)
+NOT_SEEN = handlers(404)
 
 READS = [
-    Row("inbox:list", "GET", lambda w: INBOX, handlers(200)),
-    Row("inbox:overdue", "GET", lambda w: f"{INBOX}overdue/", handlers(200)),
+    Row("inbox:list", "GET", lambda w: INBOX, handlers(200, caseworker=200)),
+    Row("inbox:overdue", "GET", lambda w: f"{INBOX}overdue/", handlers(200, caseworker=200)),
     Row("inbox:detail", "GET", lambda w: conversation_url(w), handlers(200)),
+    Row(
+        "inbox:detail",
+        "GET",
+        lambda w: f"{INBOX}{a_handed_conversation(w).pk}/",
+        handlers(200, caseworker=200),
+        id="GET inbox:detail (handed to the caseworker)",
+    ),
     # A sensitive complaint exists only for designated focal points: none among the principals.
     Row("inbox:detail", "GET", lambda w: complaint_url(w), NOT_SEEN, id="GET inbox:detail (sensitive)"),
     Row("inbox:triage", "GET", lambda w: conversation_url(w, "triage/"), everyone(405)),
@@ -207,9 +234,14 @@ READS = [
     Row("inbox:add_note", "GET", lambda w: conversation_url(w, "notes/"), everyone(405)),
     Row("inbox:reply", "GET", lambda w: conversation_url(w, "reply/"), everyone(405)),
     Row("inbox:person", "GET", lambda w: conversation_url(w, "person/"), everyone(405)),
-    Row("inbox:templates", "GET", lambda w: f"{INBOX}templates/", handlers(200)),
-    Row("inbox:template_create", "GET", lambda w: f"{INBOX}templates/new/", handlers(200)),
-    Row("inbox:template_edit", "GET", lambda w: f"{INBOX}templates/{a_template(w).pk}/", handlers(200)),
+    Row("inbox:templates", "GET", lambda w: f"{INBOX}templates/", templates_for_handlers(200)),
+    Row("inbox:template_create", "GET", lambda w: f"{INBOX}templates/new/", templates_for_handlers(200)),
+    Row(
+        "inbox:template_edit",
+        "GET",
+        lambda w: f"{INBOX}templates/{a_template(w).pk}/",
+        templates_for_handlers(200),
+    ),
 ]
 
 WRITES = [
@@ -244,12 +276,14 @@ WRITES = [
         "inbox:person",
         "POST",
         lambda w: conversation_url(w, "person/"),
-        # handling messages is not enough: linking a record needs the right to register people
+        # handling messages is not enough: linking a record needs the right to register people (and
+        # a caseworker, who has it, finds only conversations handed to them)
         expect(
             anonymous=LOGIN,
             a=403,
             site_manager=CONVERSATION_PAGE,
             information_officer=403,
+            caseworker=404,
             other_organisation=403,
             outsider=403,
         ),
@@ -287,7 +321,7 @@ WRITES = [
         "inbox:template_create",
         "POST",
         lambda w: f"{INBOX}templates/new/",
-        handlers(f"302 {INBOX}templates/"),
+        templates_for_handlers(f"302 {INBOX}templates/"),
         data=lambda w: {"name": "Horario", "language": "fr", "text": "Ouvert de 9h à 17h."},
         effect=template_created_then_removed,
         audit_actions=(CREATE,),
@@ -296,7 +330,7 @@ WRITES = [
         "inbox:template_edit",
         "POST",
         lambda w: f"{INBOX}templates/{a_template(w).pk}/",
-        handlers(f"302 {INBOX}templates/"),
+        templates_for_handlers(f"302 {INBOX}templates/"),
         data=lambda w: {"name": "Albergue", "language": "es", "text": "Casa del Migrante, calle 5."},
         effect=template_changed_then_reset,
         audit_actions=(UPDATE,),

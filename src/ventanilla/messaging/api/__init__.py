@@ -2,6 +2,7 @@
 
 Conversations and contacts are for message handlers (handle_messages) of their organisation, read
 through `visible_to` (a sensitive complaint exists only for designated focal points: elsewhere a 404);
+a caseworker finds only the conversations handed (assigned) to them, to register and refer the person;
 channels are for administrators (manage_organisation), their credentials write-only.
 """
 

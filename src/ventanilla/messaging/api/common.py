@@ -10,6 +10,7 @@ from rest_framework.request import Request
 
 from ventanilla.core.roles import Permission
 from ventanilla.core.scoping import scope_for
+from ventanilla.messaging import inbox
 from ventanilla.messaging.inbox import InboxError, InboxPermissionError
 
 
@@ -27,6 +28,14 @@ class Needs(permissions.BasePermission):
 
 class HandlesMessages(Needs):
     permission = Permission.HANDLE_MESSAGES
+
+
+class OpensInbox(permissions.BasePermission):
+    """Conversations: message handlers, and caseworkers, who find only those handed to them
+    (`inbox.may_open_inbox`; the pages ask the same)."""
+
+    def has_permission(self, request: Request, view: Any) -> bool:
+        return getattr(view, "detail", False) or inbox.may_open_inbox(request.user)
 
 
 class ManagesOrganisation(Needs):

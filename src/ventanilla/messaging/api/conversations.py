@@ -29,7 +29,7 @@ from ventanilla.areas.models import AdministrativeArea
 from ventanilla.core import audit
 from ventanilla.core.models import AuditAction
 from ventanilla.messaging import handover, inbox
-from ventanilla.messaging.api.common import HandlesMessages, raise_refusal
+from ventanilla.messaging.api.common import OpensInbox, raise_refusal
 from ventanilla.messaging.inbox import InboxError
 from ventanilla.messaging.inbox_queries import (
     NOBODY,
@@ -217,7 +217,7 @@ class ReplySerializer(serializers.Serializer):
     ),
 )
 class ConversationViewSet(viewsets.GenericViewSet):
-    permission_classes = [permissions.IsAuthenticated, HandlesMessages]
+    permission_classes = [permissions.IsAuthenticated, OpensInbox]
     serializer_class = ConversationSerializer
     filter_backends: list[Any] = []
 

@@ -14,6 +14,7 @@ from django.test.utils import CaptureQueriesContext
 from ventanilla.accounts.models import Membership
 from ventanilla.core.models import AuditEntry
 from ventanilla.messaging import channels, ingest
+from ventanilla.messaging.models import Notice
 from ventanilla.messaging.models_inbox import Contact, Conversation, Gateway, Message
 from ventanilla.testing.factories import AreaFactory
 from ventanilla.testing.messaging import gateway
@@ -191,8 +192,10 @@ def test_a_wrong_change_is_a_400_naming_the_field_and_nothing_changes(
     assert Conversation.objects.filter(pk=conversation.pk, category="", status="new", language="es").exists()
 
 
-@pytest.mark.parametrize("role", ["caseworker", "administrator"])
-def test_a_conversation_goes_only_to_someone_who_handles_messages(world, client_for, channel, role):
+@pytest.mark.parametrize("role", ["data_analyst", "administrator"])
+def test_a_conversation_goes_only_to_someone_who_handles_messages_or_registers_people(
+    world, client_for, channel, role
+):
     conversation = incoming(channel)
     response = call(
         client_for(world.user("a", "site_manager")),
@@ -203,6 +206,28 @@ def test_a_conversation_goes_only_to_someone_who_handles_messages(world, client_
     assert response.status_code == 400
     assert list(response.json()["error"]["fields"]) == ["assigned_to"]
     assert Conversation.objects.get(pk=conversation.pk).assigned_to is None
+
+
+def test_a_conversation_is_handed_to_a_caseworker_by_the_api(world, client_for, channel):
+    conversation = incoming(channel)
+    caseworker = world.user("a", "caseworker")
+    response = call(
+        client_for(world.user("a", "information_officer")),
+        "PATCH",
+        f"/api/v1/conversations/{conversation.pk}/",
+        {"assigned_to": caseworker.pk},
+    )
+    assert response.status_code == 200
+    assert response.json()["assigned_to"] == caseworker.pk
+    # the caseworker is told, and finds that conversation alone, on the page and in the API
+    assert Notice.objects.filter(user=caseworker, kind="conversation_assigned").exists()
+    client = client_for(caseworker)
+    assert client.get(f"/en/staff/inbox/{conversation.pk}/").status_code == 200
+    incoming(channel, sender="+529625550177")
+    listed = call(client, "GET", "/api/v1/conversations/").json()["results"]
+    assert [row["id"] for row in listed] == [conversation.pk]
+    # but the channels and contacts stay with message handlers
+    assert call(client, "GET", "/api/v1/contacts/").status_code == 403
 
 
 def test_a_sensitive_complaint_goes_only_to_a_designated_focal_point(world, client_for, channel):

@@ -84,6 +84,13 @@ def test_the_demo_offers_a_registered_persons_record_from_her_conversation(demo)
     assert has_referral_consent(offered)
 
 
+def test_the_demo_caseworker_finds_the_conversation_handed_to_them(demo):
+    caseworker = User.objects.get(username="casa_caseworker")
+    handed = Conversation.objects.get(messages__provider_id="demo-unpaid-wages")
+    assert list(Conversation.objects.visible_to(caseworker)) == [handed]
+    assert handover.may_hand_over(caseworker, handed)
+
+
 def test_the_demo_menu_offers_shelter_as_the_readme_says(demo):
     sms, _whatsapp = fake_gateway_channels()
     codes = menus.menu_categories(sms)

@@ -7,6 +7,7 @@ import json
 import pytest
 from django.urls import reverse
 
+from ventanilla.accounts.services import grant_membership
 from ventanilla.core.models import AuditEntry
 from ventanilla.messaging import handover, inbox, ingest
 from ventanilla.messaging.models_inbox import Conversation
@@ -15,6 +16,7 @@ from ventanilla.referrals.tests.test_sender_views import form_data
 from ventanilla.registration import services as registration
 from ventanilla.registration.models import Person
 from ventanilla.registration.tests.test_register import answers
+from ventanilla.testing.factories import UserFactory
 from ventanilla.testing.messaging import gateway
 from ventanilla.testing.referrals import pathway, register_person
 
@@ -94,7 +96,7 @@ def test_only_someone_who_handles_the_conversation_and_registers_people_may_star
     world, conversation, client_for, role, status
 ):
     # an information officer reads the conversation but registers nobody; a caseworker registers
-    # people but cannot read the conversation
+    # people but cannot read the conversation (until it is handed to them: below)
     client = client_for(world.user("a", role))
     assert (
         client.get(reverse("registration:register") + f"?conversation={conversation.pk}").status_code
@@ -102,8 +104,73 @@ def test_only_someone_who_handles_the_conversation_and_registers_people_may_star
     )
     if role == "information_officer":
         content = page(client, conversation).content.decode()
-        assert "Ask a caseworker to register the person." in content
+        assert "To have the person registered, assign this conversation to a caseworker" in content
         assert "?conversation=" not in content
+
+
+def test_an_officer_hands_the_conversation_to_a_caseworker_who_registers_the_person(
+    world, conversation, client_for
+):
+    officer = world.user("a", "information_officer")
+    caseworker = world.user("a", "caseworker")
+    other_caseworker = UserFactory(username="a_caseworker_2")
+    grant_membership(
+        user=other_caseworker,
+        organisation=world.a.organisation,
+        role="caseworker",
+        sites=world.a.sites[:1],
+        by=None,
+    )
+    other = ingest.record_inbound(gateway(world), sender="+529625550199", text="Hola").conversation
+    # given the officer's assignment list marks the caseworker as one who registers people
+    form = page(client_for(officer), conversation).context["assign_form"]
+    labels = {choice.instance.pk: label for choice, label in form.fields["assigned_to"].choices if choice}
+    assert labels[caseworker.pk].endswith(" · registers people")
+    assert labels[officer.pk] == officer.get_full_name()
+    # when the officer hands it over
+    response = client_for(officer).post(
+        f"/en/staff/inbox/{conversation.pk}/assign/", {"assigned_to": caseworker.pk}
+    )
+    assert response.status_code == 302
+    # then the caseworker's inbox lists that conversation alone, and the page offers the registration
+    client = client_for(caseworker)
+    listed = client.get("/en/staff/inbox/")
+    assert [c.pk for c in listed.context["conversations"]] == [conversation.pk]
+    assert "Reply templates" not in listed.content.decode()
+    assert client.get(f"/en/staff/inbox/{other.pk}/").status_code == 404
+    assert f"?conversation={conversation.pk}" in page(client, conversation).content.decode()
+    start = reverse("registration:register") + f"?conversation={conversation.pk}"
+    assert client.get(start).status_code == 200
+    # and links the record they registered (or found), with the audit naming them
+    person = register_person(world, phone="+52 962 555 0101")
+    done = client.post(f"/en/staff/inbox/{conversation.pk}/person/", {"person": person.reference})
+    assert done["Location"] == f"/en/staff/inbox/{conversation.pk}/"
+    conversation.refresh_from_db()
+    assert conversation.person == person
+    # another caseworker sees none of it, and reply templates stay with message handlers
+    assert client_for(other_caseworker).get(f"/en/staff/inbox/{conversation.pk}/").status_code == 404
+    assert client.get("/en/staff/inbox/templates/").status_code == 403
+    # when the caseworker hands it back, it leaves their inbox
+    back = client.post(f"/en/staff/inbox/{conversation.pk}/assign/", {"assigned_to": officer.pk})
+    assert back["Location"] == "/en/staff/inbox/"
+    assert client.get(f"/en/staff/inbox/{conversation.pk}/").status_code == 404
+    assert [c.pk for c in client.get("/en/staff/inbox/").context["conversations"]] == []
+
+
+def test_a_conversation_handed_to_a_caseworker_leaves_them_when_it_becomes_a_sensitive_complaint(
+    world, conversation, client_for
+):
+    officer = world.user("a", "information_officer")
+    caseworker = world.user("a", "caseworker")
+    inbox.assign(conversation, to=caseworker, by=officer)
+    assert handover.may_hand_over(caseworker, conversation)
+    inbox.triage(conversation, category="sensitive", by=officer)
+    conversation.refresh_from_db()
+    assert conversation.assigned_to is None
+    assert not Conversation.objects.visible_to(caseworker).exists()
+    # and a sensitive complaint cannot be handed to them at all (only to designated focal points)
+    assert caseworker in inbox.assignable(world.a.organisation.pk)
+    assert caseworker not in inbox.assignable(world.a.organisation.pk, sensitive=True)
 
 
 def test_a_record_with_the_same_number_is_offered_linked_and_referred(

@@ -144,7 +144,7 @@ def test_someone_who_may_not_read_the_conversation_cannot_change_it(world, chann
     assert not Message.objects.filter(direction="out").exists()
 
 
-def test_assign_to_a_message_handler_of_the_organisation_only(world, channel, officer):
+def test_assign_to_a_message_handler_or_caseworker_of_the_organisation_only(world, channel, officer):
     conversation = conversation_from(channel)
     manager = world.user("a", "site_manager")
     # when the officer assigns it to the site manager
@@ -154,8 +154,9 @@ def test_assign_to_a_message_handler_of_the_organisation_only(world, channel, of
     # then the site manager is told, with a link and no personal values
     notice = Notice.objects.get(user=manager)
     assert (notice.kind, notice.url) == ("conversation_assigned", f"/en/staff/inbox/{conversation.pk}/")
-    # and a caseworker (no messages) or B's officer cannot be given it
-    for stranger in (world.user("a", "caseworker"), world.user("b", "information_officer")):
+    # and someone of A who neither handles messages nor registers people, or B's officer, cannot be
+    # given it (a caseworker can: tests/test_handover.py)
+    for stranger in (world.user("a", "data_analyst"), world.user("b", "information_officer")):
         with pytest.raises(inbox.InboxError) as refused:
             inbox.assign(conversation, to=stranger, by=officer)
         assert refused.value.field == "assigned_to"
@@ -464,7 +465,9 @@ def test_handlers_open_a_conversation_others_are_refused_and_another_organisatio
     assert "¿Dónde hay un albergue en Tapachula?" in page
     assert NUMBER not in page
     assert "+•••••••••101" in page
-    assert client_for(world.user("a", "caseworker")).get(url).status_code == 403
+    # a caseworker opens the inbox (for what is handed to them) but not this conversation
+    assert client_for(world.user("a", "caseworker")).get(url).status_code == 404
+    assert client_for(world.user("a", "data_analyst")).get(url).status_code == 403
     assert client_for(world.user("b", "information_officer")).get(url).status_code == 404
     assert client_for(world.user("b", "site_manager")).get(url).status_code == 404
     reads = AuditEntry.objects.filter(action="read", object_id=str(conversation.pk))
@@ -532,7 +535,7 @@ def test_refusals_are_shown_next_to_their_field(world, channel, officer, client_
     conversation = conversation_from(channel)
     client = client_for(officer)
     base = f"/en/staff/inbox/{conversation.pk}/"
-    response = client.post(base + "assign/", {"assigned_to": world.user("a", "caseworker").pk})
+    response = client.post(base + "assign/", {"assigned_to": world.user("a", "data_analyst").pk})
     assert response.status_code == 422
     assert response.context["assign_form"].errors["assigned_to"]
     response = client.post(base + "notes/", {"text": " "})
@@ -649,7 +652,7 @@ def test_registering_the_person_is_offered_to_those_who_may_register(world, chan
     )
     page = client_for(officer).get(f"/en/staff/inbox/{conversation.pk}/").content.decode()
     assert register not in page
-    assert "Ask a caseworker to register the person." in page
+    assert "To have the person registered, assign this conversation to a caseworker" in page
 
 
 def test_a_hotline_conversation_is_answered_by_phone_not_from_the_page(world, officer, client_for):
