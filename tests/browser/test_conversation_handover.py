@@ -48,3 +48,36 @@ def test_a_request_for_help_is_linked_to_the_persons_record_and_referred(world, 
     page.goto(url(live_server, "inbox:detail", "es", pk=conversation.pk))
     assert referral.reference in page.locator("section[aria-labelledby=register-title]").inner_text()
     assert page.evaluate("document.documentElement.scrollWidth") <= 390  # nothing wider than the phone
+
+
+def test_an_officer_hands_a_conversation_to_a_caseworker_who_registers_the_person(
+    world, live_server, open_page
+):
+    # given a request for help in A's inbox, and A's officer who registers nobody
+    conversation = ingest.record_inbound(gateway(world), sender="+50233334455", text=REQUEST).conversation
+    officer, caseworker = world.user("a", "information_officer"), world.user("a", "caseworker")
+    officer_page = open_page(locale="fr")
+    sign_in(officer_page, live_server, officer, world.password, "fr")
+    officer_page.goto(url(live_server, "inbox:detail", "fr", pk=conversation.pk))
+    assert officer_page.get_by_role("link", name="Commencer un enregistrement").count() == 0
+    # when the officer picks the caseworker, marked as one who registers people, and assigns
+    name = caseworker.get_full_name() or caseworker.username
+    officer_page.get_by_label("Assigné à").select_option(label=f"{name} · enregistre des personnes")
+    with officer_page.expect_navigation():
+        officer_page.get_by_role("button", name="Assigner").click()
+    assert "L'assignation est enregistrée." in officer_page.locator("main").inner_text()
+
+    # then the caseworker finds it in their inbox, alone, and starts the registration from it
+    page = open_page(locale="fr")
+    sign_in(page, live_server, caseworker, world.password, "fr")
+    with page.expect_navigation():
+        page.locator("nav").get_by_role("link", name="Boîte de réception").click()
+    rows = page.locator("table.inbox tbody tr")
+    assert rows.count() == 1
+    with page.expect_navigation():
+        rows.first.get_by_role("link").first.click()
+    assert REQUEST in page.locator("main").inner_text()
+    with page.expect_navigation():
+        page.get_by_role("link", name="Commencer un enregistrement").click()
+    assert f"conversation={conversation.pk}" in page.url
+    assert page.evaluate("document.documentElement.scrollWidth") <= 390
