@@ -25,6 +25,7 @@ from pathlib import Path
 from django.db import transaction
 
 from ventanilla.areas.models import AdministrativeArea
+from ventanilla.core.import_problems import Problem
 
 LEVELS = (0, 1, 2)
 REQUIRED_COLUMNS = tuple(f"ADM{level}_{part}" for level in LEVELS for part in ("PCODE", "EN"))
@@ -40,24 +41,10 @@ _NAME_LENGTH = AdministrativeArea._meta.get_field("name").max_length or 200
 ProgressCallback = Callable[[int], object]
 
 
-@dataclass(frozen=True)
-class RowError:
-    """One problem in the file: the spreadsheet row (header = 1; 0 = the whole file) and the column."""
-
-    row: int
-    column: str
-    message: str
-
-    def __str__(self) -> str:
-        if self.row == 0:
-            return self.message
-        return f"Row {self.row}, column {self.column}: {self.message}"
-
-
 class AreaImportError(Exception):
     """The file has problems; nothing was written. ``errors`` lists every one of them."""
 
-    def __init__(self, errors: list[RowError]) -> None:
+    def __init__(self, errors: list[Problem]) -> None:
         self.errors = errors
         super().__init__(f"{len(errors)} problem(s) in the file; nothing was imported.")
 
@@ -146,8 +133,8 @@ def _records(path: Path) -> Generator[list[str], None, None]:
     raise _UnreadableFileError(f"Files of type '{suffix or path.name}' are not supported: use .csv or .xlsx.")
 
 
-def _parse_header(record: list[str]) -> tuple[_Header, list[RowError]]:
-    errors: list[RowError] = []
+def _parse_header(record: list[str]) -> tuple[_Header, list[Problem]]:
+    errors: list[Problem] = []
     columns: dict[str, int] = {}
     languages: dict[int, list[tuple[str, str]]] = {level: [] for level in LEVELS}
     for position, raw in enumerate(record):
@@ -155,7 +142,7 @@ def _parse_header(record: list[str]) -> tuple[_Header, list[RowError]]:
         if not name:
             continue
         if name in columns:
-            errors.append(RowError(1, name, "This column appears more than once."))
+            errors.append(Problem(1, name, "This column appears more than once."))
             continue
         columns[name] = position
         match = LANGUAGE_COLUMN.fullmatch(name)
@@ -163,7 +150,7 @@ def _parse_header(record: list[str]) -> tuple[_Header, list[RowError]]:
             languages[int(match.group(1))].append((name, match.group(2).lower()))
     for column in REQUIRED_COLUMNS:
         if column not in columns:
-            errors.append(RowError(1, column, "This required column is missing."))
+            errors.append(Problem(1, column, "This required column is missing."))
     return _Header(columns=columns, languages=languages), errors
 
 
@@ -176,10 +163,10 @@ class _Checker:
     def __init__(self, header: _Header) -> None:
         self.header = header
         self.areas: dict[str, _Area] = {}
-        self.errors: list[RowError] = []
+        self.errors: list[Problem] = []
 
     def add(self, row: int, column: str, message: str) -> None:
-        self.errors.append(RowError(row, column, message))
+        self.errors.append(Problem(row, column, message))
 
     def cell(self, record: list[str], column: str) -> str:
         position = self.header.columns.get(column)
@@ -240,10 +227,10 @@ class _Checker:
             self.areas[area.pcode] = area
             return
         pcode_column, name_column = f"ADM{area.level}_PCODE", f"ADM{area.level}_EN"
-        problems: list[RowError] = []
+        problems: list[Problem] = []
         if earlier.level != area.level:
             problems.append(
-                RowError(
+                Problem(
                     area.row,
                     pcode_column,
                     f"{area.pcode} is at level {earlier.level} in row {earlier.row} "
@@ -252,7 +239,7 @@ class _Checker:
             )
         elif earlier.parent_pcode != area.parent_pcode:
             problems.append(
-                RowError(
+                Problem(
                     area.row,
                     pcode_column,
                     f"{area.pcode} is part of {earlier.parent_pcode} in row {earlier.row} "
@@ -261,7 +248,7 @@ class _Checker:
             )
         if earlier.name != area.name:
             problems.append(
-                RowError(
+                Problem(
                     area.row,
                     name_column,
                     f"{area.pcode} is named '{earlier.name}' in row {earlier.row} but '{area.name}' here.",
@@ -273,7 +260,7 @@ class _Checker:
                 earlier.names[language] = value  # a blank in an earlier row only means "not given"
             elif known != value:
                 problems.append(
-                    RowError(
+                    Problem(
                         area.row,
                         f"ADM{area.level}_{language.upper()}",
                         f"{area.pcode} is named '{known}' in row {earlier.row} but '{value}' here.",
@@ -287,7 +274,7 @@ def _check(path: Path, progress: ProgressCallback | None) -> dict[str, _Area]:
         with closing(_records(path)) as records:
             header_record = next(records, None)
             if header_record is None:
-                raise AreaImportError([RowError(0, FILE, "The file is empty.")])
+                raise AreaImportError([Problem(0, FILE, "The file is empty.")])
             header, header_errors = _parse_header(header_record)
             if header_errors:
                 raise AreaImportError(header_errors)
@@ -299,7 +286,7 @@ def _check(path: Path, progress: ProgressCallback | None) -> dict[str, _Area]:
                 if progress is not None:
                     progress(1)
     except _UnreadableFileError as error:
-        raise AreaImportError([RowError(0, FILE, str(error))]) from error
+        raise AreaImportError([Problem(0, FILE, str(error))]) from error
     if checker.errors:
         raise AreaImportError(sorted(checker.errors, key=lambda error: error.row))
     return checker.areas

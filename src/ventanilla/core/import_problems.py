@@ -1,4 +1,5 @@
-"""One problem found in an imported file, said the same way by every import (directory, social media).
+"""One problem found in an imported file, said the same way by every import (directory, social media,
+administrative areas).
 
 The row is the spreadsheet's (the header is row 1; 0 means the file as a whole), so a person can find
 the cell in the program they used to write it.

@@ -1,8 +1,9 @@
 import pytest
 
 from ventanilla.areas.models import AdministrativeArea
-from ventanilla.areas.services import AreaImportError, ImportResult, RowError, import_areas
+from ventanilla.areas.services import AreaImportError, ImportResult, import_areas
 from ventanilla.areas.tests.files import CORRIDOR, HEADER, ROWS, write_csv, write_xlsx
+from ventanilla.core.import_problems import Problem
 from ventanilla.testing.factories import AreaFactory
 
 pytestmark = pytest.mark.django_db
@@ -114,14 +115,14 @@ def test_every_bad_row_is_reported_with_row_and_column_and_nothing_is_written(tm
         import_areas(path)
     # then every problem is reported together, and the database is as it was
     assert raised.value.errors == [
-        RowError(3, "ADM1_PCODE", "The P-code is blank but the name 'Quetzaltenango' is given."),
-        RowError(4, "ADM2_PCODE", "The P-code 'MX07089' does not start with its parent's P-code 'GT12'."),
-        RowError(5, "ADM1_EN", "GT12 is named 'San Marcos' in row 2 but 'San Marcos Dept' here."),
-        RowError(6, "ADM2_PCODE", "GT1215 is part of GT12 in row 2 but part of GT1 here."),
-        RowError(7, "ADM1_PCODE", "The P-code 'gt-13' may contain only the letters A-Z and digits 0-9."),
-        RowError(8, "ADM1_PCODE", "Level 1 is blank but level 2 is given."),
-        RowError(9, "ADM1_ES", "GT12 is named 'San Marcos' in row 2 but 'San Marcos (departamento)' here."),
-        RowError(10, "ADM0_EN", "The name of MX is blank."),
+        Problem(3, "ADM1_PCODE", "The P-code is blank but the name 'Quetzaltenango' is given."),
+        Problem(4, "ADM2_PCODE", "The P-code 'MX07089' does not start with its parent's P-code 'GT12'."),
+        Problem(5, "ADM1_EN", "GT12 is named 'San Marcos' in row 2 but 'San Marcos Dept' here."),
+        Problem(6, "ADM2_PCODE", "GT1215 is part of GT12 in row 2 but part of GT1 here."),
+        Problem(7, "ADM1_PCODE", "The P-code 'gt-13' may contain only the letters A-Z and digits 0-9."),
+        Problem(8, "ADM1_PCODE", "Level 1 is blank but level 2 is given."),
+        Problem(9, "ADM1_ES", "GT12 is named 'San Marcos' in row 2 but 'San Marcos (departamento)' here."),
+        Problem(10, "ADM0_EN", "The name of MX is blank."),
     ]
     assert str(raised.value) == "8 problem(s) in the file; nothing was imported."
     assert str(raised.value.errors[0]) == (
@@ -140,9 +141,7 @@ def test_same_pcode_at_two_levels_is_reported(tmp_path):
     with pytest.raises(AreaImportError) as raised:
         import_areas(write_csv(tmp_path / "levels.csv", rows))
     # then
-    assert raised.value.errors == [
-        RowError(3, "ADM1_PCODE", "GT is at level 0 in row 2 but at level 1 here.")
-    ]
+    assert raised.value.errors == [Problem(3, "ADM1_PCODE", "GT is at level 0 in row 2 but at level 1 here.")]
     assert AdministrativeArea.objects.count() == 0
 
 
@@ -154,8 +153,8 @@ def test_too_long_pcode_and_name_are_reported(tmp_path):
     with pytest.raises(AreaImportError) as raised:
         import_areas(write_csv(tmp_path / "long.csv", rows))
     assert raised.value.errors == [
-        RowError(2, "ADM1_PCODE", "The P-code is longer than 20 characters."),
-        RowError(3, "ADM1_EN", "The name is longer than 200 characters."),
+        Problem(2, "ADM1_PCODE", "The P-code is longer than 20 characters."),
+        Problem(3, "ADM1_EN", "The name is longer than 200 characters."),
     ]
 
 
@@ -181,8 +180,8 @@ def test_missing_required_columns_are_named(tmp_path):
         import_areas(path)
     # then each missing column is named, on the header row
     assert raised.value.errors == [
-        RowError(1, "ADM1_PCODE", "This required column is missing."),
-        RowError(1, "ADM2_EN", "This required column is missing."),
+        Problem(1, "ADM1_PCODE", "This required column is missing."),
+        Problem(1, "ADM2_EN", "This required column is missing."),
     ]
     assert AdministrativeArea.objects.count() == 0
 
@@ -191,7 +190,7 @@ def test_duplicate_column_is_reported(tmp_path):
     path = write_csv(tmp_path / "dup.csv", [], header=[*HEADER, "adm1_en"])
     with pytest.raises(AreaImportError) as raised:
         import_areas(path)
-    assert raised.value.errors == [RowError(1, "ADM1_EN", "This column appears more than once.")]
+    assert raised.value.errors == [Problem(1, "ADM1_EN", "This column appears more than once.")]
 
 
 def test_unsupported_extension_is_refused(tmp_path):
@@ -203,7 +202,7 @@ def test_unsupported_extension_is_refused(tmp_path):
         import_areas(path)
     # then the file as a whole is refused
     assert raised.value.errors == [
-        RowError(0, "file", "Files of type '.txt' are not supported: use .csv or .xlsx.")
+        Problem(0, "file", "Files of type '.txt' are not supported: use .csv or .xlsx.")
     ]
     assert str(raised.value.errors[0]) == "Files of type '.txt' are not supported: use .csv or .xlsx."
 
@@ -212,7 +211,7 @@ def test_missing_file_is_reported(tmp_path):
     with pytest.raises(AreaImportError) as raised:
         import_areas(tmp_path / "missing.csv")
     assert raised.value.errors == [
-        RowError(0, "file", "The file could not be read (No such file or directory).")
+        Problem(0, "file", "The file could not be read (No such file or directory).")
     ]
 
 
@@ -235,7 +234,7 @@ def test_empty_file_is_reported(tmp_path):
     path.write_text("", encoding="utf-8")
     with pytest.raises(AreaImportError) as raised:
         import_areas(path)
-    assert raised.value.errors == [RowError(0, "file", "The file is empty.")]
+    assert raised.value.errors == [Problem(0, "file", "The file is empty.")]
 
 
 def test_csv_that_is_not_utf8_is_reported(tmp_path):
@@ -246,7 +245,7 @@ def test_csv_that_is_not_utf8_is_reported(tmp_path):
         import_areas(path)
     # then
     assert raised.value.errors == [
-        RowError(0, "file", "The file is not UTF-8 text; save it as 'CSV UTF-8' and try again.")
+        Problem(0, "file", "The file is not UTF-8 text; save it as 'CSV UTF-8' and try again.")
     ]
 
 
@@ -304,7 +303,7 @@ def test_hxl_hashtag_row_is_skipped_and_rows_keep_spreadsheet_numbers(tmp_path):
         import_areas(write_csv(tmp_path / "hxl_bad.csv", bad))
     # then it is reported with its spreadsheet row number (header 1, hashtags 2)
     assert raised.value.errors == [
-        RowError(3, "ADM1_PCODE", "The P-code 'GT 12' may contain only the letters A-Z and digits 0-9.")
+        Problem(3, "ADM1_PCODE", "The P-code 'GT 12' may contain only the letters A-Z and digits 0-9.")
     ]
 
 
