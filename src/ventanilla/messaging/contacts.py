@@ -25,6 +25,21 @@ MAX_SUBSCRIPTIONS = 20
 _SUBSCRIPTION = re.compile(r"^[a-z0-9][a-z0-9_.:-]{0,39}$")
 
 
+def mask(value: str, *, keep: int = 3, hidden: str = "*") -> str:
+    """A number or handle as staff see it: all but the last `keep` characters hidden, a leading + or a
+    "platform:" prefix kept (the page draws `hidden` as •, the API as *)."""
+    if not value:
+        return ""
+    prefix = ""
+    if value.startswith("+"):
+        prefix, value = "+", value[1:]
+    elif ":" in value:
+        head, _sep, value = value.partition(":")
+        prefix = head + ":"
+    shown = value[-keep:] if len(value) > keep else ""
+    return prefix + hidden * (len(value) - len(shown)) + shown
+
+
 def _require_contact(by: Any, contact: Contact) -> None:
     if not Contact.objects.visible_to(by).filter(pk=contact.pk).exists():
         raise InboxPermissionError(_("You do not handle this organisation's contacts."))

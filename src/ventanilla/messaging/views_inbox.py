@@ -26,6 +26,7 @@ from ventanilla.core.models import AuditAction
 from ventanilla.core.roles import Permission
 from ventanilla.core.scoping import scope_for
 from ventanilla.messaging import handover, inbox
+from ventanilla.messaging.contacts import mask
 from ventanilla.messaging.forms_inbox import (
     AssignForm,
     InboxFilterForm,
@@ -55,15 +56,6 @@ def _conversation(request: HttpRequest, pk: int, *, purpose: str) -> Conversatio
         "gateway", "contact", "assigned_to", "site", "area", "person"
     ).get_for(request.user, pk, purpose=purpose)
     return conversation
-
-
-def mask(value: str) -> str:
-    """A number or handle with all but its last three characters hidden (a leading + is kept)."""
-    if not value:
-        return ""
-    prefix = "+" if value.startswith("+") else ""
-    rest = value.removeprefix("+")
-    return prefix + "•" * max(len(rest) - 3, 0) + rest[-3:]
 
 
 # --- the list ---------------------------------------------------------------------------------------
@@ -146,7 +138,7 @@ def _detail(
         "thread": thread,
         "older_hidden": older_hidden,
         "contact": contact,
-        "masked_address": mask((contact.phone or contact.handle) if contact else ""),
+        "masked_address": mask((contact.phone or contact.handle) if contact else "", hidden="•"),
         "opted_out": bool(contact and contact.opted_out),
         "overdue": is_overdue(conversation),
         "may_send": adapter_for(conversation.gateway.kind) is not None,

@@ -1,4 +1,4 @@
-"""What the messaging endpoints share: the permission each collection needs, and masking."""
+"""What the messaging endpoints share: the permission each collection needs, and refusals."""
 
 from __future__ import annotations
 
@@ -40,20 +40,6 @@ class OpensInbox(permissions.BasePermission):
 
 class ManagesOrganisation(Needs):
     permission = Permission.MANAGE_ORGANISATION
-
-
-def mask(value: str, *, keep: int = 3) -> str:
-    """All but the last `keep` characters hidden; a leading + or a "platform:" prefix stays."""
-    if not value:
-        return ""
-    prefix = ""
-    if value.startswith("+"):
-        prefix, value = "+", value[1:]
-    elif ":" in value:
-        head, _sep, value = value.partition(":")
-        prefix = head + ":"
-    shown = value[-keep:] if len(value) > keep else ""
-    return prefix + "*" * (len(value) - len(shown)) + shown
 
 
 def raise_refusal(error: InboxError) -> NoReturn:

@@ -17,7 +17,7 @@ from ventanilla.accounts.models import User
 from ventanilla.api.errors import ERROR_RESPONSES
 from ventanilla.areas.models import AdministrativeArea
 from ventanilla.messaging import contacts as service
-from ventanilla.messaging.api.common import HandlesMessages, mask, raise_refusal
+from ventanilla.messaging.api.common import HandlesMessages, raise_refusal
 from ventanilla.messaging.inbox import InboxError
 from ventanilla.messaging.models_inbox import Contact, Medium
 
@@ -49,10 +49,10 @@ class ContactSerializer(serializers.ModelSerializer):
         ]
 
     def get_phone(self, contact: Contact) -> str:
-        return mask(contact.phone)
+        return service.mask(contact.phone)
 
     def get_handle(self, contact: Contact) -> str:
-        return mask(contact.handle)
+        return service.mask(contact.handle)
 
 
 class ContactQuerySerializer(serializers.Serializer):
