@@ -21,7 +21,7 @@ from django.utils import timezone
 
 from ventanilla.accounts.models import Membership, Organisation, Site, User
 from ventanilla.areas.models import AdministrativeArea
-from ventanilla.messaging import alerts, ingest
+from ventanilla.messaging import alerts, ingest, response_times
 from ventanilla.messaging.models_inbox import (
     Category,
     Conversation,
@@ -34,6 +34,7 @@ from ventanilla.messaging.models_inbox import (
     Message,
     MessageStatus,
     ReplyTemplate,
+    ResponseTimes,
 )
 
 ORGANISATION = "Casa Ventana (fictional NGO)"
@@ -407,7 +408,10 @@ def _conversation(
     if conversation.contact is not None and conversation.contact.area is None and area is not None:
         conversation.contact.area = area
         conversation.contact.save(update_fields=["area"])
-    conversation.category = spec.category
+    previous, conversation.category = conversation.category, spec.category
+    due = response_times.due_after_triage(conversation, previous)
+    if due is not None:  # a category with its own target (requests for help: 4 hours in the demo)
+        conversation.respond_by = due
     conversation.topics = list(spec.topics)
     conversation.area = area
     conversation.assigned_to = _user(spec.assigned) if spec.assigned else None
@@ -450,10 +454,25 @@ def load_demo_messaging(*, now: datetime.datetime | None = None) -> DemoMessagin
             )
             result.templates_created += created
     _duty(organisation, now)
+    _response_times(organisation)
     area = site.area if site is not None else None
     for spec in CONVERSATIONS:
         result.conversations_created += _conversation(spec, channels[spec.channel], area, now)
     return result
+
+
+def _response_times(organisation: Organisation) -> None:
+    """Requests for help answered within 4 hours, complaints within 3 days, the rest within a day."""
+    administrator = _user(ADMINISTRATOR)
+    if administrator is None or ResponseTimes.objects.filter(organisation=organisation).exists():
+        return
+    response_times.set_targets(
+        organisation,
+        answer_hours=24,
+        urgent_hours=1,
+        category_hours={"help": 4, "complaint": 72},
+        by=administrator,
+    )
 
 
 def fake_gateway_channels() -> tuple[Gateway | None, Gateway | None]:

@@ -15,6 +15,7 @@ from ventanilla.accounts.models import Organisation, Site
 from ventanilla.messaging import channels, entries, feedback
 from ventanilla.messaging.gateways import adapter_for
 from ventanilla.messaging.models_inbox import Category, Gateway, GatewayKind, Medium
+from ventanilla.messaging.response_times import TARGET_CATEGORIES, Targets
 from ventanilla.messaging.topics import TopicsInvalid, clean_topics
 
 CREDENTIAL_PREFIX = "credential_"
@@ -300,3 +301,28 @@ class ResponseTimesForm(forms.Form):
         kwargs.setdefault("prefix", f"org{organisation.pk}")
         super().__init__(*args, **kwargs)
         self.organisation = organisation
+        labels = dict(Category.choices)
+        for code in TARGET_CATEGORIES:
+            self.fields[f"category_{code}"] = forms.IntegerField(
+                label=_("%(category)s: answer within (hours)") % {"category": labels[code]},
+                min_value=1,
+                required=False,
+                help_text=_("Once a conversation has this category. Blank: as above."),
+            )
+
+    @classmethod
+    def initial_for(cls, targets: Targets) -> dict[str, int]:
+        return {
+            "answer_hours": targets.answer_hours,
+            "urgent_hours": targets.urgent_hours,
+            **{f"category_{code}": hours for code, hours in targets.category_hours.items()},
+        }
+
+    def targets(self) -> dict[str, Any]:
+        """The cleaned values as `response_times.set_targets` takes them."""
+        data = self.cleaned_data
+        return {
+            "answer_hours": data["answer_hours"],
+            "urgent_hours": data["urgent_hours"],
+            "category_hours": {code: data.get(f"category_{code}") for code in TARGET_CATEGORIES},
+        }

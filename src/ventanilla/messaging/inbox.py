@@ -171,6 +171,8 @@ def change(
       than it already was); back to
       normal, the rule's reason is cleared;
     - closed stamps `closed_at`, reopening clears it; the first "answered" stamps `answered_at`;
+    - a new category with its own response target (or leaving one) sets when the answer is due
+      (`response_times.due_after_triage`);
     - `assigned_to` must handle the organisation's messages or register its people (`assignable`; a
       designated focal point for a sensitive complaint, judged by the category it will have);
     - becoming a sensitive complaint takes it from an assignee who is not a focal point (they could no
@@ -221,6 +223,7 @@ def change(
         raise InboxError(errors=errors)
 
     current = _locked(conversation)
+    previous_category = current.category
     changed = [name for name, value in values.items() if _value(current, name) != _value_of(value)]
     for name in changed:
         setattr(current, name, values[name])
@@ -244,6 +247,13 @@ def change(
         if current.status == ConversationStatus.ANSWERED and current.answered_at is None:
             current.answered_at = now
             changed.append("answered_at")
+    if "category" in changed:
+        from ventanilla.messaging.response_times import due_after_triage
+
+        category_due = due_after_triage(current, previous_category)
+        if category_due is not None:
+            current.respond_by = category_due
+            changed.append("respond_by")
     escalated = "category" in changed and current.category == Category.SENSITIVE
     focal_points = handlers(current.organisation_id, sensitive=True)
     if (

@@ -252,7 +252,7 @@ def record_inbound(
         changed.append("language")
     if conversation.status in {ConversationStatus.ANSWERED, ConversationStatus.CLOSED}:
         conversation.status = ConversationStatus.NEW
-        conversation.respond_by = targets.answer_due(at)
+        conversation.respond_by = targets.answer_due(at, conversation.category)
         changed += ["status", "respond_by"]
     why = urgent.reason(text)
     if why:
@@ -329,8 +329,12 @@ def classify_on_arrival(
     """
     changed: list[str] = []
     if category and conversation.category != category and not (keep_category and conversation.category):
-        conversation.category = category
+        previous, conversation.category = conversation.category, category
         changed.append("category")
+        due = response_times.due_after_triage(conversation, previous)
+        if due is not None:
+            conversation.respond_by = due
+            changed.append("respond_by")
     merged = merge_topics(conversation.topics or [], topics)
     if merged != (conversation.topics or []):
         conversation.topics = merged

@@ -150,6 +150,8 @@ class ResponseTimes(models.Model):
     )
     answer_hours = models.PositiveSmallIntegerField(_("answer within (hours)"), default=24)
     urgent_hours = models.PositiveSmallIntegerField(_("answer urgent messages within (hours)"), default=1)
+    # {category code: hours} for categories answered sooner or later than `answer_hours` once triaged
+    category_hours = models.JSONField(_("answer within, by category (hours)"), default=dict, blank=True)
     updated_at = models.DateTimeField(_("changed"), auto_now=True)
 
     class Meta:

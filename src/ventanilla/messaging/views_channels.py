@@ -216,7 +216,7 @@ def response_times_page(request: HttpRequest) -> HttpResponse:
             form = ResponseTimesForm(request.POST, organisation=organisation)
             if form.is_valid():
                 try:
-                    response_times.set_targets(organisation, by=request.user, **form.cleaned_data)
+                    response_times.set_targets(organisation, by=request.user, **form.targets())
                 except InboxPermissionError:
                     raise PermissionDenied from None
                 except InboxError as error:
@@ -228,10 +228,9 @@ def response_times_page(request: HttpRequest) -> HttpResponse:
                     )
                     return redirect("channels:response_times")
         else:
-            targets = response_times.targets_for(organisation.pk)
             form = ResponseTimesForm(
                 organisation=organisation,
-                initial={"answer_hours": targets.answer_hours, "urgent_hours": targets.urgent_hours},
+                initial=ResponseTimesForm.initial_for(response_times.targets_for(organisation.pk)),
             )
         forms_.append(form)
     status = 422 if posted is not None else 200

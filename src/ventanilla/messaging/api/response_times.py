@@ -29,6 +29,15 @@ class ResponseTimesSerializer(serializers.Serializer):
     urgent_hours = serializers.IntegerField(
         help_text="Hours to answer an urgent message (1 to 72, at most answer_hours)."
     )
+    category_hours = serializers.DictField(
+        child=serializers.IntegerField(allow_null=True),
+        required=False,
+        help_text=(
+            "Hours to answer, by category code (question, help, complaint, sensitive, rumour, "
+            "service_feedback, thanks, other), once a conversation has that category; a category left "
+            "out or null follows answer_hours. Left out of a PUT: the category targets stay as they are."
+        ),
+    )
 
 
 def _row(organisation_id: int) -> dict[str, Any]:
@@ -37,6 +46,7 @@ def _row(organisation_id: int) -> dict[str, Any]:
         "organisation": organisation_id,
         "answer_hours": targets.answer_hours,
         "urgent_hours": targets.urgent_hours,
+        "category_hours": dict(targets.category_hours),
     }
 
 

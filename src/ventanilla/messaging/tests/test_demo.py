@@ -8,11 +8,12 @@ import pytest
 from django.core.management import call_command
 from django.utils import timezone
 
-from ventanilla.accounts.models import Membership, User
-from ventanilla.messaging import alerts, handover, menus
+from ventanilla.accounts.models import Membership, Organisation, User
+from ventanilla.messaging import alerts, handover, menus, response_times
 from ventanilla.messaging.demo import (
     CONVERSATIONS,
     DEMO_SECRET,
+    ORGANISATION,
     SMS_CHANNEL,
     WHATSAPP_CHANNEL,
     fake_gateway_channels,
@@ -129,3 +130,11 @@ def test_the_fake_gateway_command_needs_the_demo(db):
 
     with pytest.raises(CommandError, match="load-demo"):
         call_command("fake_gateway")
+
+
+def test_the_demo_answers_requests_for_help_within_four_hours(demo):
+    targets = response_times.targets_for(Organisation.objects.get(name=ORGANISATION).pk)
+    assert targets.category_hours == {"help": 4, "complaint": 72}
+    handed = Conversation.objects.get(messages__provider_id="demo-unpaid-wages")
+    first = handed.messages.get().at
+    assert handed.respond_by == first + datetime.timedelta(hours=4)
