@@ -160,7 +160,7 @@ def test_a_categorys_target_sets_the_due_time_once_triaged_from_when_the_person_
     assert hours_between(conversation.respond_by, again) == 72
 
 
-def test_a_category_target_never_delays_an_urgent_conversation(world):
+def complaints_within_three_days(world):
     response_times.set_targets(
         world.a.organisation,
         answer_hours=24,
@@ -168,6 +168,10 @@ def test_a_category_target_never_delays_an_urgent_conversation(world):
         category_hours={"complaint": 72},
         by=world.user("a", "administrator"),
     )
+
+
+def test_a_category_target_never_delays_an_urgent_conversation(world):
+    complaints_within_three_days(world)
     at = timezone.now()
     urgent = ingest.record_inbound(
         gateway(world), sender="+529625550102", text="Me quitaron el pasaporte", at=at
@@ -190,13 +194,7 @@ def test_a_general_target_changed_later_does_not_move_a_waiting_conversation_on_
 def test_the_web_forms_category_uses_its_target(world):
     from ventanilla.messaging import feedback
 
-    response_times.set_targets(
-        world.a.organisation,
-        answer_hours=24,
-        urgent_hours=1,
-        category_hours={"complaint": 72},
-        by=world.user("a", "administrator"),
-    )
+    complaints_within_three_days(world)
     web = gateway(world, "web_form", name="Web")
     message = feedback.submit(web, category="complaint", text="La fila fue de cinco horas.")
     message.conversation.refresh_from_db()
