@@ -168,6 +168,22 @@ def members_of(organisation: Organisation) -> QuerySet[User]:
     return User.objects.filter(memberships__organisation=organisation, is_active=True).distinct()
 
 
+def memberships_holding(organisation_id: int, roles: Iterable[str], **filters: Any) -> QuerySet[Membership]:
+    """Active memberships in an active organisation with one of `roles` (and any further filter)."""
+    return Membership.objects.filter(
+        organisation_id=organisation_id,
+        organisation__is_active=True,
+        is_active=True,
+        role__in=list(roles),
+        **filters,
+    )
+
+
+def users_of(memberships: QuerySet[Membership]) -> QuerySet[User]:
+    """The active users behind these memberships (unordered: callers say how they list them)."""
+    return User.objects.filter(pk__in=memberships.values("user_id"), is_active=True)
+
+
 def find_user_by_email(email: str) -> User | None:
     """Exact match through the blind index: the encrypted column itself cannot be searched."""
     field = User._meta.get_field("email_index")

@@ -91,6 +91,11 @@ def permissions_for(role: str) -> frozenset[Permission]:
     return ROLE_PERMISSIONS.get(role, frozenset())
 
 
+def roles_with(*permissions: Permission) -> list[str]:
+    """The roles that grant any of `permissions` (the table decides, so a new role needs no edit)."""
+    return [role.value for role in Role if permissions_for(role.value) & set(permissions)]
+
+
 def parse_role(value: str) -> Role:
     """Turn user input into a Role or say which values are allowed."""
     try:

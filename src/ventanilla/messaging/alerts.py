@@ -32,9 +32,10 @@ from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
 from ventanilla.accounts.models import Membership, User
+from ventanilla.accounts.services import memberships_holding, users_of
 from ventanilla.core import audit
 from ventanilla.core.models import AuditAction
-from ventanilla.core.roles import Permission, Role, permissions_for
+from ventanilla.core.roles import Permission, Role, roles_with
 from ventanilla.core.scoping import scope_for
 from ventanilla.messaging import services, urgent
 from ventanilla.messaging.models import Channel
@@ -52,7 +53,7 @@ from ventanilla.messaging.models_inbox import (
 logger = logging.getLogger(__name__)
 
 TOP_LEVEL = 3
-HANDLER_ROLES = tuple(role.value for role in Role if Permission.HANDLE_MESSAGES in permissions_for(role))
+HANDLER_ROLES = tuple(roles_with(Permission.HANDLE_MESSAGES))
 
 
 class AlertError(ValueError):
@@ -74,23 +75,13 @@ def escalate_after() -> datetime.timedelta:
 # --- Who is told ------------------------------------------------------------------------------------
 
 
-def _members(organisation_id: int, roles: tuple[str, ...], **filters: Any) -> QuerySet[Membership]:
-    return Membership.objects.filter(
-        organisation_id=organisation_id,
-        role__in=roles,
-        is_active=True,
-        organisation__is_active=True,
-        **filters,
-    )
-
-
 def _users(memberships: QuerySet[Membership]) -> QuerySet[User]:
-    return User.objects.filter(pk__in=memberships.values("user_id"), is_active=True).order_by("pk")
+    return users_of(memberships).order_by("pk")
 
 
 def handlers(organisation_id: int) -> QuerySet[User]:
     """Everyone who handles the organisation's messages (who may be put on duty)."""
-    return _users(_members(organisation_id, HANDLER_ROLES))
+    return _users(memberships_holding(organisation_id, HANDLER_ROLES))
 
 
 def on_duty(organisation_id: int, *, now: datetime.datetime) -> QuerySet[User]:
@@ -103,7 +94,9 @@ def _first_responders(conversation: Conversation, now: datetime.datetime) -> lis
     organisation_id = int(conversation.organisation_id)
     found = list(on_duty(organisation_id, now=now))
     if not found and conversation.site_id is not None:
-        found = list(_users(_members(organisation_id, (Role.SITE_MANAGER,), sites=conversation.site_id)))
+        found = list(
+            _users(memberships_holding(organisation_id, (Role.SITE_MANAGER,), sites=conversation.site_id))
+        )
     return found or list(handlers(organisation_id))
 
 
@@ -111,7 +104,9 @@ def recipients(conversation: Conversation, level: int, *, now: datetime.datetime
     """Who is told of an alert on this conversation at this level (see the module's docstring)."""
     organisation_id = int(conversation.organisation_id)
     if conversation.category == Category.SENSITIVE:
-        focal = list(_users(_members(organisation_id, HANDLER_ROLES, handles_sensitive_complaints=True)))
+        focal = list(
+            _users(memberships_holding(organisation_id, HANDLER_ROLES, handles_sensitive_complaints=True))
+        )
         if level <= 1:
             first = [user for user in _first_responders(conversation, now) if user in focal]
             return first or focal
@@ -119,7 +114,7 @@ def recipients(conversation: Conversation, level: int, *, now: datetime.datetime
     if level <= 1:
         return _first_responders(conversation, now)
     roles: tuple[str, ...] = (Role.SITE_MANAGER,) if level == 2 else (Role.SITE_MANAGER, Role.ADMINISTRATOR)
-    return list(_users(_members(organisation_id, roles))) or list(handlers(organisation_id))
+    return list(_users(memberships_holding(organisation_id, roles))) or list(handlers(organisation_id))
 
 
 # --- Telling them -----------------------------------------------------------------------------------

@@ -29,7 +29,7 @@ from django.utils.translation import gettext_lazy
 from ventanilla.accounts.models import Membership, Organisation, Site
 from ventanilla.core import audit
 from ventanilla.core.models import AuditAction
-from ventanilla.core.roles import Permission, Role, permissions_for
+from ventanilla.core.roles import Permission, roles_with
 from ventanilla.core.scoping import forget_scope, scope_for
 from ventanilla.messaging.gateways import adapter_for
 from ventanilla.messaging.models_inbox import Gateway, GatewayKind, Medium
@@ -322,15 +322,12 @@ def rotate_key(gateway: Gateway, *, by: Any) -> Gateway:
 # --- Complaint focal points ----------------------------------------------------------------------------
 
 
-def handler_roles() -> list[str]:
-    """The roles that handle messages (the roles table decides)."""
-    return [role.value for role in Role if Permission.HANDLE_MESSAGES in permissions_for(role.value)]
-
-
 def focal_point_candidates(organisation: Organisation) -> QuerySet[Membership]:
     """The organisation's active memberships whose role handles messages: who may be designated."""
     return (
-        Membership.objects.filter(organisation=organisation, is_active=True, role__in=handler_roles())
+        Membership.objects.filter(
+            organisation=organisation, is_active=True, role__in=roles_with(Permission.HANDLE_MESSAGES)
+        )
         .select_related("user")
         .order_by("user__username", "role")
     )

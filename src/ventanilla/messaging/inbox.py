@@ -20,11 +20,12 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from ventanilla.accounts.models import Membership, Organisation, User
+from ventanilla.accounts.models import Organisation, User
+from ventanilla.accounts.services import memberships_holding, users_of
 from ventanilla.areas.models import AdministrativeArea
 from ventanilla.core import audit
 from ventanilla.core.models import AuditAction
-from ventanilla.core.roles import ROLE_PERMISSIONS, Permission
+from ventanilla.core.roles import Permission, roles_with
 from ventanilla.core.scoping import scope_for
 from ventanilla.messaging.inbox_queries import WAITING
 from ventanilla.messaging.models_inbox import (
@@ -58,14 +59,6 @@ class InboxPermissionError(InboxError):
 # --- who -------------------------------------------------------------------------------------------
 
 
-def handler_roles() -> list[str]:
-    return [role for role, granted in ROLE_PERMISSIONS.items() if Permission.HANDLE_MESSAGES in granted]
-
-
-def registrar_roles() -> list[str]:
-    return [role for role, granted in ROLE_PERMISSIONS.items() if Permission.EDIT_PERSONAL_DATA in granted]
-
-
 def may_open_inbox(user: Any) -> bool:
     """Message handlers, and those who register people: a conversation may be handed to them."""
     scope = scope_for(user)
@@ -79,13 +72,8 @@ def assignable(organisation_id: int, *, sensitive: bool = False) -> QuerySet[Use
     A sensitive complaint goes only to the designated focal points."""
     if sensitive:
         return handlers(organisation_id, sensitive=True)
-    members = Membership.objects.filter(
-        organisation_id=organisation_id,
-        organisation__is_active=True,
-        is_active=True,
-        role__in=[*handler_roles(), *registrar_roles()],
-    )
-    return User.objects.filter(pk__in=members.values("user_id"), is_active=True).order_by("username")
+    roles = roles_with(Permission.HANDLE_MESSAGES, Permission.EDIT_PERSONAL_DATA)
+    return users_of(memberships_holding(organisation_id, roles)).order_by("username")
 
 
 def caseworker_ids(organisation_id: int) -> set[int]:
@@ -96,15 +84,10 @@ def caseworker_ids(organisation_id: int) -> set[int]:
 
 def handlers(organisation_id: int, *, sensitive: bool = False) -> QuerySet[User]:
     """Active users who handle the organisation's messages (only its complaint focal points if sensitive)."""
-    members = Membership.objects.filter(
-        organisation_id=organisation_id,
-        organisation__is_active=True,
-        is_active=True,
-        role__in=handler_roles(),
-    )
+    members = memberships_holding(organisation_id, roles_with(Permission.HANDLE_MESSAGES))
     if sensitive:
         members = members.filter(handles_sensitive_complaints=True)
-    return User.objects.filter(pk__in=members.values("user_id"), is_active=True).order_by("username")
+    return users_of(members).order_by("username")
 
 
 def may_handle(user: Any, conversation: Conversation) -> bool:

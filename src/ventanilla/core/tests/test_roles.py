@@ -11,6 +11,7 @@ from ventanilla.core.roles import (
     Role,
     parse_role,
     permissions_for,
+    roles_with,
 )
 
 
@@ -69,3 +70,13 @@ def test_every_role_sees_the_sites_it_works_with():
 
 def test_every_permission_is_held_by_some_role():
     assert {permission for grants in ROLE_PERMISSIONS.values() for permission in grants} == set(Permission)
+
+
+def test_roles_with_reads_the_table():
+    assert sorted(roles_with(Permission.HANDLE_MESSAGES)) == ["information_officer", "site_manager"]
+    assert sorted(roles_with(Permission.HANDLE_MESSAGES, Permission.EDIT_PERSONAL_DATA)) == [
+        "caseworker",
+        "information_officer",
+        "site_manager",
+    ]
+    assert roles_with() == []
