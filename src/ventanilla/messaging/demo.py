@@ -408,11 +408,8 @@ def _conversation(
     if conversation.contact is not None and conversation.contact.area is None and area is not None:
         conversation.contact.area = area
         conversation.contact.save(update_fields=["area"])
-    previous, conversation.category = conversation.category, spec.category
-    due = response_times.due_after_triage(conversation, previous)
-    if due is not None:  # a category with its own target (requests for help: 4 hours in the demo)
-        conversation.respond_by = due
-    conversation.topics = list(spec.topics)
+    # as an operator's triage on arrival: with its category's answer target (help: 4 hours in the demo)
+    ingest.classify_on_arrival(conversation, category=spec.category, topics=spec.topics)
     conversation.area = area
     conversation.assigned_to = _user(spec.assigned) if spec.assigned else None
     if spec.answer:
