@@ -21,21 +21,22 @@ class Needs(permissions.BasePermission):
     permission: Permission
 
     def has_permission(self, request: Request, view: Any) -> bool:
-        if getattr(view, "detail", False):
-            return True
-        return scope_for(request.user).has(self.permission)
+        return getattr(view, "detail", False) or self.allowed(request.user)
+
+    def allowed(self, user: Any) -> bool:
+        return scope_for(user).has(self.permission)
 
 
 class HandlesMessages(Needs):
     permission = Permission.HANDLE_MESSAGES
 
 
-class OpensInbox(permissions.BasePermission):
+class OpensInbox(Needs):
     """Conversations: message handlers, and caseworkers, who find only those handed to them
     (`inbox.may_open_inbox`; the pages ask the same)."""
 
-    def has_permission(self, request: Request, view: Any) -> bool:
-        return getattr(view, "detail", False) or inbox.may_open_inbox(request.user)
+    def allowed(self, user: Any) -> bool:
+        return inbox.may_open_inbox(user)
 
 
 class ManagesOrganisation(Needs):
